@@ -1,0 +1,145 @@
+//! Turning text into a checked [`Config`].
+
+use std::path::Path;
+
+use super::{Config, ConfigError, validate};
+
+impl Config {
+    /// Reads, parses and checks a configuration file. Relative TLS paths are resolved against
+    /// the file's folder, and the file is remembered as [`Config::source`] for reloads.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = parse(&text)?;
+        let folder = path.parent().unwrap_or_else(|| Path::new("."));
+        for file in [&mut config.sip.tls_cert, &mut config.sip.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = folder.join(&*file);
+            }
+        }
+        validate::check(&config)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// Parses and checks configuration text. Relative TLS paths stay relative to the working
+    /// directory.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let config = parse(text)?;
+        validate::check(&config)?;
+        Ok(config)
+    }
+
+    /// The effective configuration as TOML, every default filled in.
+    pub fn to_toml(&self) -> String {
+        // Serialising plain structs of strings, numbers and arrays cannot fail.
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+    }
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    let deserializer =
+        toml::Deserializer::parse(text).map_err(|e| syntax_error(text, e.span(), e.message()))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.message();
+                if let Some(unknown) = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            // serde_path_to_error already ends the path with the unknown key.
+            let key = if key == "." {
+                unknown.to_owned()
+            } else if key == unknown || key.ends_with(&format!(".{unknown}")) {
+                key
+            } else {
+                format!("{key}.{unknown}")
+            };
+            let section = if key.contains('.') {
+                "this section"
+            } else {
+                "the file"
+            };
+            let expected = message.split_once(", ").map_or("", |(_, rest)| rest);
+            return ConfigError::invalid(key, format!("unknown key in {section} ({expected})"));
+        }
+        if key == "." {
+            return syntax_error(text, inner.span(), message);
+        }
+        ConfigError::invalid(key, message.to_owned())
+    })
+}
+
+fn syntax_error(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> ConfigError {
+    let offset = span.map_or(0, |s| s.start.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    ConfigError::Syntax {
+        line,
+        column,
+        message: message.trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::PortRange;
+
+    #[test]
+    fn empty_text_is_the_defaults() {
+        assert_eq!(Config::from_toml_str("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn values_override_defaults_and_print_back() {
+        let config = Config::from_toml_str(
+            "[node]\nname = \"edge-7\"\ndrain_timeout = \"2m 5s\"\n\
+             [media]\nport_range = [20000, 20999]\n",
+        )
+        .unwrap();
+        assert_eq!(config.node.name, "edge-7");
+        assert_eq!(config.node.drain_timeout, Duration::from_secs(125));
+        assert_eq!(config.media.port_range, PortRange::new(20_000, 20_999));
+        let again = Config::from_toml_str(&config.to_toml()).unwrap();
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_path() {
+        let err = Config::from_toml_str("[media]\nport_rnage = [1, 2]\n").unwrap_err();
+        assert_eq!(err.key(), Some("media.port_rnage"));
+        assert!(err.to_string().contains("expected `port_range`"), "{err}");
+        let err = Config::from_toml_str("[medai]\n").unwrap_err();
+        assert_eq!(err.key(), Some("medai"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        let err = Config::from_toml_str("[node]\nname = 5\n").unwrap_err();
+        assert_eq!(err.key(), Some("node.name"), "{err}");
+        let err = Config::from_toml_str("[media]\nport_range = [50000, 40000]\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "media.port_range: start 50000 is greater than end 40000"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let err = Config::from_toml_str("[node]\nname = \"a\"\nname = = 3\n").unwrap_err();
+        let ConfigError::Syntax { line, .. } = err else {
+            panic!("expected a syntax error, got {err}");
+        };
+        assert_eq!(line, 3);
+    }
+}

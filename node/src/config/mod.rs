@@ -1,0 +1,196 @@
+//! The node's configuration: one TOML file, typed, with every field's default documented here
+//! and in `deploy/examples/node.toml` (the complete, commented reference).
+//!
+//! Loading is "parse, don't validate": [`Config::load`] and [`Config::from_toml_str`] are the
+//! only ways to build a `Config` from text, and they return either a value that passed every
+//! check in [`validate`] or a [`ConfigError`] naming the key path and the reason. Running with
+//! no file uses [`Config::default`].
+
+mod duration;
+mod error;
+mod load;
+mod port_range;
+mod validate;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+pub use port_range::PortRange;
+pub use validate::{MAX_DRAIN_TIMEOUT, MIN_MEDIA_PORTS, MIN_SIGNALING_PORTS};
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `[node]`: identity and lifecycle.
+    pub node: NodeConfig,
+    /// `[admin]`: the admin HTTP API (metrics, status, health).
+    pub admin: AdminConfig,
+    /// `[log]`: log format and verbosity.
+    pub log: LogConfig,
+    /// `[sip]`: SIP listeners.
+    pub sip: SipConfig,
+    /// `[media]`: RTP/RTCP and ICE ports.
+    pub media: MediaConfig,
+    /// `[signaling]`: ports for outbound signalling connections.
+    pub signaling: SignalingConfig,
+    /// `[capacity]`: how many calls this node accepts.
+    pub capacity: CapacityConfig,
+    /// The file this configuration was read from, if any; SIGHUP re-reads it.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// `[node]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Name of this node in `/status`, logs and metrics. Default `"tcn-1"`.
+    pub name: String,
+    /// How long SIGTERM/SIGINT waits for active calls to end before ending them. Default `30s`.
+    #[serde(with = "duration")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            name: "tcn-1".to_owned(),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[admin]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Address of the admin HTTP API. Default `127.0.0.1:8080` (loopback only: the API has no
+    /// authentication, so expose it through a proxy or a firewall rule, never directly).
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `"text"` (human-readable, coloured on a terminal) or `"json"` (one object per line, for
+    /// log shippers). Default `"text"`.
+    pub format: LogFormat,
+    /// A `tracing` filter: a level (`"info"`) or per-target directives
+    /// (`"info,node=debug"`). Default `"info"`. The `RUST_LOG` environment variable overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[sip]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// SIP over UDP. Default `0.0.0.0:5060`.
+    pub udp: SocketAddr,
+    /// SIP over TCP. Default `0.0.0.0:5060`.
+    pub tcp: SocketAddr,
+    /// SIP over TLS. Default `0.0.0.0:5061`; only listens when `tls_cert` and `tls_key` are set.
+    pub tls: SocketAddr,
+    /// PEM certificate chain for SIP/TLS. Default: none (TLS off). A relative path is taken
+    /// relative to the configuration file's folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`. Default: none. Required when `tls_cert` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl SipConfig {
+    /// True when both TLS files are configured.
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            udp: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5060)),
+            tcp: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5060)),
+            tls: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5061)),
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+/// `[media]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Inclusive UDP port range for RTP/RTCP toward VTCs and ICE toward Meet. Default
+    /// `[40000, 49999]`, the range Meet interop firewall rules expect. At least 100 ports.
+    pub port_range: PortRange,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            port_range: PortRange::new(40_000, 49_999),
+        }
+    }
+}
+
+/// `[signaling]`
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalingConfig {
+    /// Inclusive TCP port range for outbound signalling connections (SIP over TCP/TLS toward
+    /// peers, H.245). Default `[33000, 39999]`. Must not overlap `media.port_range`.
+    pub port_range: PortRange,
+}
+
+impl Default for SignalingConfig {
+    fn default() -> Self {
+        Self {
+            port_range: PortRange::new(33_000, 39_999),
+        }
+    }
+}
+
+/// `[capacity]`
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CapacityConfig {
+    /// Most concurrent gateway calls. Default `0`: derived from the CPU cores and media ports of
+    /// this host and the measured per-call cost (see `node::capacity`). A call beyond it is
+    /// refused and the node reports itself full to load balancers.
+    pub max_calls: u32,
+}

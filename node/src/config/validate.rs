@@ -1,0 +1,215 @@
+//! Checks that need more than one field, or knowledge the types do not carry.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+
+use super::{Config, ConfigError};
+
+/// Fewest media ports a node accepts: a gateway call uses several RTP/RTCP pairs, and fewer
+/// than 100 ports would cap a node at a handful of calls whatever its CPU.
+pub const MIN_MEDIA_PORTS: u32 = 100;
+/// Fewest signalling ports a node accepts.
+pub const MIN_SIGNALING_PORTS: u32 = 10;
+/// Longest drain a node accepts; longer would stall rolling upgrades for hours.
+pub const MAX_DRAIN_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+const MAX_NAME_LEN: usize = 63;
+
+pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
+    check_node(config)?;
+    if let Err(e) = EnvFilter::try_new(&config.log.level) {
+        return Err(ConfigError::invalid(
+            "log.level",
+            format!("`{}` is not a log filter: {e}", config.log.level),
+        ));
+    }
+    check_ranges(config)?;
+    check_listeners(config)?;
+    check_tls(config)
+}
+
+fn check_node(config: &Config) -> Result<(), ConfigError> {
+    let name = &config.node.name;
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > MAX_NAME_LEN || !name.chars().all(valid_char) {
+        return Err(ConfigError::invalid(
+            "node.name",
+            format!(
+                "`{name}` must be 1 to {MAX_NAME_LEN} letters, digits, '.', '_' or '-' \
+                 (it appears in metrics and SIP headers)"
+            ),
+        ));
+    }
+    if config.node.drain_timeout > MAX_DRAIN_TIMEOUT {
+        return Err(ConfigError::invalid(
+            "node.drain_timeout",
+            format!(
+                "{} is longer than the maximum of {}",
+                humantime::format_duration(config.node.drain_timeout),
+                humantime::format_duration(MAX_DRAIN_TIMEOUT)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_ranges(config: &Config) -> Result<(), ConfigError> {
+    let media = config.media.port_range;
+    let signaling = config.signaling.port_range;
+    if media.len() < MIN_MEDIA_PORTS {
+        return Err(ConfigError::invalid(
+            "media.port_range",
+            format!(
+                "{media} holds {} ports; at least {MIN_MEDIA_PORTS} are needed",
+                media.len()
+            ),
+        ));
+    }
+    if signaling.len() < MIN_SIGNALING_PORTS {
+        return Err(ConfigError::invalid(
+            "signaling.port_range",
+            format!(
+                "{signaling} holds {} ports; at least {MIN_SIGNALING_PORTS} are needed",
+                signaling.len()
+            ),
+        ));
+    }
+    if media.overlaps(signaling) {
+        return Err(ConfigError::invalid(
+            "signaling.port_range",
+            format!("{signaling} overlaps media.port_range {media}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_listeners(config: &Config) -> Result<(), ConfigError> {
+    let sip = &config.sip;
+    let mut listeners = vec![("sip.udp", sip.udp), ("sip.tcp", sip.tcp)];
+    if sip.tls_enabled() {
+        listeners.push(("sip.tls", sip.tls));
+    }
+    listeners.push(("admin.listen", config.admin.listen));
+
+    let ranges = [
+        ("media.port_range", config.media.port_range),
+        ("signaling.port_range", config.signaling.port_range),
+    ];
+    for &(key, addr) in &listeners {
+        for &(range_key, range) in &ranges {
+            if addr.port() != 0 && range.contains(addr.port()) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("port {} lies inside {range_key} {range}", addr.port()),
+                ));
+            }
+        }
+    }
+    // TCP listeners (everything but sip.udp) must not ask for the same port on the same address.
+    let tcp: Vec<_> = listeners.iter().filter(|(k, _)| *k != "sip.udp").collect();
+    for (i, &&(key, addr)) in tcp.iter().enumerate() {
+        if let Some((other, _)) = tcp[..i].iter().find(|(_, a)| tcp_clash(*a, addr)) {
+            return Err(ConfigError::invalid(
+                key,
+                format!("{addr} is the same TCP port as {other}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn tcp_clash(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+fn check_tls(config: &Config) -> Result<(), ConfigError> {
+    match (&config.sip.tls_cert, &config.sip.tls_key) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(ConfigError::invalid(
+            "sip.tls_key",
+            "missing: sip.tls_cert is set, so the matching private key is required",
+        )),
+        (None, Some(_)) => Err(ConfigError::invalid(
+            "sip.tls_cert",
+            "missing: sip.tls_key is set, so the matching certificate is required",
+        )),
+        (Some(cert), Some(key)) => {
+            check_pem("sip.tls_cert", cert, "CERTIFICATE-----")?;
+            check_pem("sip.tls_key", key, "PRIVATE KEY-----")
+        }
+    }
+}
+
+/// Reads a PEM file and checks that it holds the expected kind of block. The contents are
+/// never echoed: a key must not reach a terminal or a log.
+fn check_pem(key: &str, path: &Path, marker: &str) -> Result<(), ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    if !text
+        .lines()
+        .any(|l| l.starts_with("-----BEGIN ") && l.ends_with(marker))
+    {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{} holds no PEM `{}` block",
+                path.display(),
+                marker.trim_end_matches('-')
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> String {
+        Config::from_toml_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_pass() {
+        check(&Config::default()).unwrap();
+    }
+
+    #[test]
+    fn small_and_overlapping_ranges() {
+        assert_eq!(
+            refused("[media]\nport_range = [40000, 40049]"),
+            "media.port_range: [40000, 40049] holds 50 ports; at least 100 are needed"
+        );
+        assert_eq!(
+            refused("[signaling]\nport_range = [39000, 40100]"),
+            "signaling.port_range: [39000, 40100] overlaps media.port_range [40000, 49999]"
+        );
+    }
+
+    #[test]
+    fn listeners_stay_out_of_the_ranges() {
+        assert_eq!(
+            refused("[sip]\nudp = \"0.0.0.0:45000\""),
+            "sip.udp: port 45000 lies inside media.port_range [40000, 49999]"
+        );
+        assert_eq!(
+            refused("[admin]\nlisten = \"127.0.0.1:5060\""),
+            "admin.listen: 127.0.0.1:5060 is the same TCP port as sip.tcp"
+        );
+        // port 0 (ephemeral) never clashes: tests rely on it
+        Config::from_toml_str("[admin]\nlisten = \"127.0.0.1:0\"\n[sip]\ntcp = \"127.0.0.1:0\"")
+            .unwrap();
+    }
+
+    #[test]
+    fn names_and_filters() {
+        assert!(refused("[node]\nname = \"\"").starts_with("node.name: "));
+        assert!(refused("[node]\nname = \"a b\"").starts_with("node.name: "));
+        assert!(refused("[log]\nlevel = \"info,=[\"").starts_with("log.level: "));
+        assert!(refused("[node]\ndrain_timeout = \"3days\"").starts_with("node.drain_timeout: "));
+    }
+}

@@ -1,0 +1,44 @@
+//! The tcn node process: runtime, configuration, admin API, lifecycle.
+//!
+//! `node` is the only crate that owns a runtime, sockets, files, environment variables, metric
+//! registries and the process lifecycle. It is a library so that tests and benchmarks can start
+//! a node in-process on loopback; the `tcn` binary (`src/main.rs`) is a thin command line over
+//! it.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = node::config::Config::default();
+//! node::run(config, node::signals::terminate()?).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What a running node does today: probes GStreamer and the GPU ([`capabilities`]), derives its
+//! call limit ([`capacity`]), serves the admin API (`/metrics`, `/status`, `/healthz`,
+//! `/readyz`), admits calls through [`calls::Calls`] and hands out media ports from
+//! [`media_ports::MediaPorts`], reloads its configuration on SIGHUP and drains on SIGTERM or
+//! SIGINT. It does not answer SIP yet and has no conference backend: those arrive with the SIP
+//! front end and Meet issues.
+
+#![forbid(unsafe_code)]
+
+mod admin;
+pub mod alarms;
+pub mod build_info;
+pub mod calls;
+pub mod capabilities;
+pub mod capacity;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod media_ports;
+pub mod metrics;
+mod node;
+mod reload;
+pub mod signals;
+mod state;
+pub mod status;
+pub mod version;
+
+pub use error::StartError;
+pub use node::{Node, run};

@@ -1,0 +1,128 @@
+//! `tcn`: the command line over the `node` library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use node::capabilities::Capabilities;
+use node::config::{Config, ConfigError};
+
+/// tcn, the Transcoding Conferencing Node: a SIP/H.323 to Google Meet video gateway.
+#[derive(Debug, Parser)]
+#[command(name = "tcn", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the node (built-in defaults without --config).
+    Run {
+        /// Configuration file (TOML); see deploy/examples/node.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration file and print the effective configuration (exit 2 if invalid).
+    CheckConfig {
+        /// Configuration file (TOML).
+        file: PathBuf,
+    },
+    /// Print version, git revision, GStreamer version and the capability probe.
+    Version {
+        /// Print the capability probe as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { config } => run(config),
+        Command::CheckConfig { file } => match Config::load(&file) {
+            Ok(config) => {
+                print!("{}", config.to_toml());
+                ExitCode::SUCCESS
+            }
+            Err(e) => refuse(&e),
+        },
+        Command::Version { json } => version(json),
+    }
+}
+
+fn refuse(error: &ConfigError) -> ExitCode {
+    eprintln!("tcn: invalid configuration: {error}");
+    ExitCode::from(ConfigError::EXIT_CODE)
+}
+
+fn version(json: bool) -> ExitCode {
+    match Capabilities::probe() {
+        Ok(caps) if json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&caps).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(caps) => {
+            print!("{}", node::version::report(&caps));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tcn: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(path: Option<PathBuf>) -> ExitCode {
+    let config = match path.as_deref().map(Config::load) {
+        None => Config::default(),
+        Some(Ok(config)) => config,
+        Some(Err(e)) => return refuse(&e),
+    };
+    node::logging::init(&config.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("tcn: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let shutdown = node::signals::terminate().map_err(node::StartError::Signals)?;
+        let node = node::Node::start(config).await?;
+        announce(&node);
+        node.run_until(shutdown).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tcn: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Tells the person who ran `make run` where things are.
+fn announce(node: &node::Node) {
+    let config = node.config();
+    let admin = node.admin_addr();
+    println!("tcn node '{}' is up", config.node.name);
+    println!("  admin API   http://{admin}/status  /metrics  /healthz  /readyz");
+    let tls = if config.sip.tls_enabled() {
+        config.sip.tls.to_string()
+    } else {
+        "off".to_owned()
+    };
+    println!(
+        "  SIP         udp {}  tcp {}  tls {} (configured; not answered yet: the SIP front end is not built)",
+        config.sip.udp, config.sip.tcp, tls
+    );
+    println!(
+        "  media ports {}  signalling ports {}",
+        config.media.port_range, config.signaling.port_range
+    );
+    println!("  conference backend: none yet (the Meet side and its simulator are not built)");
+    println!("  stop with Ctrl-C (SIGINT) or SIGTERM; reload the config with SIGHUP");
+}

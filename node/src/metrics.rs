@@ -1,0 +1,186 @@
+//! Prometheus metrics: the node's only metric registry.
+//!
+//! Counters are incremented where the event happens; gauges are refreshed from the node's state
+//! on every scrape ([`Metrics::render`]), so they can never drift from what `/status` says.
+
+use prometheus::{Encoder, Gauge, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+use crate::calls::CallOutcome;
+use crate::status::Snapshot;
+
+/// Result label of `tcn_config_reloads_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// The new file passed every check and is in force.
+    Applied,
+    /// The new file was refused; the previous configuration stays in force.
+    Rejected,
+}
+
+impl ReloadResult {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// Every series the node exports.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// `tcn_calls_total{outcome}`: calls ended, by outcome.
+    pub(crate) calls_total: IntCounterVec,
+    config_reloads_total: IntCounterVec,
+    calls_active: IntGauge,
+    calls_max: IntGauge,
+    media_ports_in_use: IntGauge,
+    media_ports_total: IntGauge,
+    load_ratio: Gauge,
+    gpu_present: IntGauge,
+    ready: IntGauge,
+    uptime: Gauge,
+    alarm_active: IntGaugeVec,
+    media_element_available: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Creates and registers every series. `build` carries the `tcn_build_info` labels.
+    pub fn new(version: &str, revision: &str, gstreamer: &str) -> Self {
+        let registry = Registry::new();
+        let reg = |c: Box<dyn prometheus::core::Collector>| {
+            // Names are constants and distinct, so registration cannot fail.
+            registry.register(c).expect("metric names are unique");
+        };
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).expect("valid metric name");
+            reg(Box::new(g.clone()));
+            g
+        };
+        let vec = |name: &str, help: &str, label: &str| {
+            let v = IntGaugeVec::new(Opts::new(name, help), &[label]).expect("valid metric");
+            reg(Box::new(v.clone()));
+            v
+        };
+
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "tcn_build_info",
+                "Build of this node; the value is always 1.",
+            ),
+            &["version", "revision", "gstreamer"],
+        )
+        .expect("valid metric");
+        build_info
+            .with_label_values(&[version, revision, gstreamer])
+            .set(1);
+        reg(Box::new(build_info));
+        gauge("tcn_up", "1 while the node process runs.").set(1);
+
+        let calls_total = IntCounterVec::new(
+            Opts::new("tcn_calls_total", "Gateway calls ended, by outcome."),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        for outcome in CallOutcome::ALL {
+            calls_total.with_label_values(&[outcome.label()]);
+        }
+        reg(Box::new(calls_total.clone()));
+
+        let config_reloads_total = IntCounterVec::new(
+            Opts::new(
+                "tcn_config_reloads_total",
+                "Configuration reloads (SIGHUP), by result.",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for result in [ReloadResult::Applied, ReloadResult::Rejected] {
+            config_reloads_total.with_label_values(&[result.label()]);
+        }
+        reg(Box::new(config_reloads_total.clone()));
+
+        let load_ratio = Gauge::new(
+            "tcn_load_ratio",
+            "Active calls divided by the call limit (1 = full).",
+        )
+        .expect("valid metric");
+        reg(Box::new(load_ratio.clone()));
+        let uptime =
+            Gauge::new("tcn_uptime_seconds", "Seconds since the node started.").expect("valid");
+        reg(Box::new(uptime.clone()));
+
+        Self {
+            calls_active: gauge("tcn_calls_active", "Gateway calls in progress."),
+            calls_max: gauge(
+                "tcn_calls_max",
+                "Call limit in force (capacity.max_calls or derived).",
+            ),
+            media_ports_in_use: gauge("tcn_media_ports_in_use", "Media ports allocated to calls."),
+            media_ports_total: gauge(
+                "tcn_media_ports_total",
+                "Media ports in media.port_range usable as RTP/RTCP pairs.",
+            ),
+            gpu_present: gauge(
+                "tcn_gpu_present",
+                "1 when a usable NVIDIA GPU was found at start-up.",
+            ),
+            ready: gauge(
+                "tcn_ready",
+                "1 while the node accepts calls, 0 while draining.",
+            ),
+            alarm_active: vec(
+                "tcn_alarm_active",
+                "1 while the named alarm is raised.",
+                "alarm",
+            ),
+            media_element_available: vec(
+                "tcn_media_element_available",
+                "1 when the GStreamer element of the media plan is installed.",
+                "element",
+            ),
+            registry,
+            calls_total,
+            config_reloads_total,
+            load_ratio,
+            uptime,
+        }
+    }
+
+    /// Counts one configuration reload.
+    pub(crate) fn count_reload(&self, result: ReloadResult) {
+        self.config_reloads_total
+            .with_label_values(&[result.label()])
+            .inc();
+    }
+
+    /// Refreshes the gauges from `snapshot` and encodes every series in the text format.
+    pub(crate) fn render(&self, snapshot: &Snapshot) -> String {
+        let gauge = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.calls_active, snapshot.capacity.calls_active);
+        gauge(&self.calls_max, snapshot.capacity.max_calls as usize);
+        gauge(&self.media_ports_in_use, snapshot.media_ports.in_use);
+        gauge(&self.media_ports_total, snapshot.media_ports.total);
+        self.load_ratio.set(snapshot.capacity.load_ratio);
+        self.gpu_present
+            .set(i64::from(snapshot.capabilities.gpu.present()));
+        self.ready.set(i64::from(snapshot.ready));
+        self.uptime.set(snapshot.uptime_seconds);
+        for kind in crate::alarms::AlarmKind::ALL {
+            let raised = snapshot.alarms.iter().any(|a| a.kind == kind);
+            self.alarm_active
+                .with_label_values(&[kind.name()])
+                .set(i64::from(raised));
+        }
+        for element in &snapshot.capabilities.media.elements {
+            self.media_element_available
+                .with_label_values(&[element.name])
+                .set(i64::from(element.available));
+        }
+        let mut out = Vec::new();
+        // Encoding gathered families into a Vec cannot fail.
+        let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}

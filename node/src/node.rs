@@ -1,0 +1,178 @@
+//! One node's life: start (probe, bind), serve, reload on SIGHUP, drain on shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+use crate::calls::Calls;
+use crate::capabilities::Capabilities;
+use crate::capacity::Capacity;
+use crate::config::Config;
+use crate::error::StartError;
+use crate::media_ports::MediaPorts;
+use crate::metrics::Metrics;
+use crate::state::Shared;
+use crate::{admin, build_info, reload, signals};
+
+/// How long calls get to wind down after the drain timeout orders them to end.
+const END_ALL_GRACE: Duration = Duration::from_secs(2);
+
+/// A started node: probed, its admin API bound, not yet serving.
+#[derive(Debug)]
+pub struct Node {
+    shared: Arc<Shared>,
+    admin: TcpListener,
+    admin_addr: SocketAddr,
+}
+
+impl Node {
+    /// Probes the host, refuses to start without the media plan's elements, and binds the admin
+    /// listener. Nothing is served until [`Node::run_until`].
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let capabilities = Capabilities::probe()?;
+        capabilities.require_media_plan()?;
+        info!(
+            gstreamer = %capabilities.media.gstreamer_version,
+            elements = capabilities.media.elements.len(),
+            "media plan complete"
+        );
+        info!("{}", capabilities.video_path_reason());
+
+        let admin = TcpListener::bind(config.admin.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                what: "admin.listen",
+                addr: config.admin.listen,
+                source,
+            })?;
+        let admin_addr = admin.local_addr().map_err(|source| StartError::Bind {
+            what: "admin.listen",
+            addr: config.admin.listen,
+            source,
+        })?;
+
+        let media_ports = MediaPorts::new(config.media.port_range);
+        let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
+        info!(
+            max_calls = capacity.max_calls,
+            limited_by = ?capacity.limited_by,
+            media_ports = media_ports.ports_total(),
+            "capacity"
+        );
+        let metrics = Metrics::new(
+            build_info::VERSION,
+            build_info::REVISION,
+            &capabilities.media.gstreamer_version,
+        );
+        let calls = Calls::new(capacity.max_calls, metrics.calls_total.clone());
+        let shared = Arc::new(Shared {
+            config: RwLock::new(config),
+            started: Instant::now(),
+            calls,
+            media_ports,
+            capabilities,
+            metrics,
+            capacity: Mutex::new(capacity),
+            reload_error: Mutex::new(None),
+        });
+        Ok(Self {
+            shared,
+            admin,
+            admin_addr,
+        })
+    }
+
+    /// Where the admin API listens (the real port when `admin.listen` asked for port 0).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// The call registry, for the call controller.
+    pub fn calls(&self) -> Calls {
+        self.shared.calls.clone()
+    }
+
+    /// The media port pool, for the call controller.
+    pub fn media_ports(&self) -> MediaPorts {
+        self.shared.media_ports.clone()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Config {
+        self.shared.config()
+    }
+
+    /// Serves until `shutdown` resolves, reloading the configuration on every SIGHUP; then
+    /// drains: `/readyz` answers 503, new calls are refused, and active calls get up to
+    /// `node.drain_timeout` to end before they are ordered to. Returns when the node is down.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+        let Self {
+            shared,
+            admin,
+            admin_addr,
+        } = self;
+        let mut hangup = signals::hangup().map_err(StartError::Signals)?;
+        let (stop_admin, admin_stopped) = oneshot::channel::<()>();
+        let server =
+            axum::serve(admin, admin::router(Arc::clone(&shared))).with_graceful_shutdown(async {
+                let _ = admin_stopped.await;
+            });
+        let server = tokio::spawn(async move { server.await });
+        info!(admin = %admin_addr, "node running");
+
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(()) = hangup.recv() => {
+                    info!("SIGHUP received: reloading the configuration");
+                    reload::reload(&shared);
+                }
+            }
+        }
+
+        drain(&shared).await;
+        let _ = stop_admin.send(());
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!("admin API ended with an error: {e}"),
+            Err(e) => warn!("admin API task failed: {e}"),
+        }
+        info!("node stopped");
+        Ok(())
+    }
+}
+
+async fn drain(shared: &Shared) {
+    let calls = &shared.calls;
+    calls.start_draining();
+    let timeout = shared.config().node.drain_timeout;
+    let active = calls.active();
+    if active > 0 {
+        info!(
+            active,
+            timeout = %humantime::format_duration(timeout),
+            "draining: waiting for active calls to end"
+        );
+    }
+    if !calls.wait_idle(timeout).await {
+        warn!(
+            active = calls.active(),
+            "drain timeout reached: ending the remaining calls"
+        );
+        calls.end_all();
+        if !calls.wait_idle(END_ALL_GRACE).await {
+            warn!(active = calls.active(), "calls still active at exit");
+        }
+    }
+}
+
+/// Starts a node on `config` and runs it until `shutdown` resolves (see [`Node::run_until`]).
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+    Node::start(config).await?.run_until(shutdown).await
+}

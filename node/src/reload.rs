@@ -1,0 +1,62 @@
+//! SIGHUP: re-read the configuration file and apply what can change while calls run.
+//!
+//! A refused file leaves the running configuration untouched; the refusal is logged, counted in
+//! `tcn_config_reloads_total{result="rejected"}` and raised as the `config_reload_rejected`
+//! alarm until a later reload succeeds. Settings that need new sockets (listeners, port ranges)
+//! or a new logger keep their running values and are reported as needing a restart.
+
+use tracing::{error, info, warn};
+
+use crate::capacity::Capacity;
+use crate::config::Config;
+use crate::metrics::ReloadResult;
+use crate::state::{Shared, lock};
+
+pub(crate) fn reload(shared: &Shared) {
+    let running = shared.config();
+    let Some(source) = running.source.clone() else {
+        info!("SIGHUP: the node runs on built-in defaults, so there is no file to reload");
+        return;
+    };
+    let mut next = match Config::load(&source) {
+        Ok(next) => next,
+        Err(e) => {
+            error!(file = %source.display(), "configuration reload refused, keeping the running configuration: {e}");
+            *lock(&shared.reload_error) = Some(e.to_string());
+            shared.metrics.count_reload(ReloadResult::Rejected);
+            return;
+        }
+    };
+
+    let mut restart_needed = Vec::new();
+    macro_rules! keep_running {
+        ($($section:ident),*) => {$(
+            if next.$section != running.$section {
+                restart_needed.push(stringify!($section));
+                next.$section = running.$section.clone();
+            }
+        )*};
+    }
+    keep_running!(admin, log, sip, media, signaling);
+    if !restart_needed.is_empty() {
+        warn!(
+            sections = ?restart_needed,
+            "configuration reloaded; changes to these sections take effect after a restart"
+        );
+    }
+
+    let capacity = Capacity::for_host(next.capacity.max_calls, shared.media_ports.pairs_total());
+    shared.calls.set_max_calls(capacity.max_calls);
+    *lock(&shared.capacity) = capacity;
+    *shared
+        .config
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+    *lock(&shared.reload_error) = None;
+    shared.metrics.count_reload(ReloadResult::Applied);
+    info!(
+        file = %source.display(),
+        max_calls = capacity.max_calls,
+        "configuration reloaded"
+    );
+}

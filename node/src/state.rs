@@ -1,0 +1,48 @@
+//! The state one node shares between its tasks (admin API, lifecycle, call controller).
+
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Instant;
+
+use crate::calls::Calls;
+use crate::capabilities::Capabilities;
+use crate::capacity::Capacity;
+use crate::config::Config;
+use crate::media_ports::MediaPorts;
+use crate::metrics::Metrics;
+
+/// Everything behind the node's `Arc`.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The configuration in force (updated by reloads).
+    pub(crate) config: RwLock<Config>,
+    pub(crate) started: Instant,
+    pub(crate) calls: Calls,
+    pub(crate) media_ports: MediaPorts,
+    pub(crate) capabilities: Capabilities,
+    pub(crate) metrics: Metrics,
+    pub(crate) capacity: Mutex<Capacity>,
+    /// Why the last reload was refused; `None` after a successful one.
+    pub(crate) reload_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub(crate) fn config(&self) -> Config {
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn capacity(&self) -> Capacity {
+        *lock(&self.capacity)
+    }
+
+    pub(crate) fn reload_error(&self) -> Option<String> {
+        lock(&self.reload_error).clone()
+    }
+}
+
+/// Values behind these locks are replaced whole, so a poisoned lock still holds a valid value.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

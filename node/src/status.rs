@@ -1,0 +1,143 @@
+//! The `/status` document: a snapshot of the node, also the source of the gauges.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::alarms::{Alarm, AlarmKind};
+use crate::build_info;
+use crate::calls::CallSummary;
+use crate::capabilities::Capabilities;
+use crate::capacity::CapacityLimit;
+use crate::config::PortRange;
+use crate::state::Shared;
+
+/// Everything `/status` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// `node.name`.
+    pub node: String,
+    /// Crate version.
+    pub version: &'static str,
+    /// Git revision the binary was built from.
+    pub revision: &'static str,
+    /// Seconds since start-up.
+    pub uptime_seconds: f64,
+    /// False while draining.
+    pub ready: bool,
+    /// What the host can do.
+    pub capabilities: Capabilities,
+    /// Call limit and load.
+    pub capacity: CapacityStatus,
+    /// Media port usage.
+    pub media_ports: PortStatus,
+    /// Configured SIP listeners.
+    pub sip: SipStatus,
+    /// Active calls, oldest first.
+    pub calls: Vec<CallSummary>,
+    /// Raised alarms.
+    pub alarms: Vec<Alarm>,
+}
+
+/// Call limit and load.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CapacityStatus {
+    /// Calls in progress.
+    pub calls_active: usize,
+    /// Limit in force.
+    pub max_calls: u32,
+    /// What sets the limit.
+    pub limited_by: CapacityLimit,
+    /// `calls_active / max_calls`.
+    pub load_ratio: f64,
+}
+
+/// Media port usage.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PortStatus {
+    /// `media.port_range`.
+    pub range: PortRange,
+    /// Ports allocated.
+    pub in_use: usize,
+    /// Ports usable as RTP/RTCP pairs.
+    pub total: usize,
+}
+
+/// SIP listeners as configured.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SipStatus {
+    /// `sip.udp`.
+    pub udp: SocketAddr,
+    /// `sip.tcp`.
+    pub tcp: SocketAddr,
+    /// `sip.tls`, or null when TLS is off.
+    pub tls: Option<SocketAddr>,
+    /// Whether the node answers SIP on them. False until the SIP front end exists.
+    pub serving: bool,
+}
+
+impl Snapshot {
+    pub(crate) fn take(shared: &Shared) -> Self {
+        let config = shared.config();
+        let capacity = shared.capacity();
+        let calls = shared.calls.summaries();
+        let calls_active = calls.len();
+        let media_ports = PortStatus {
+            range: shared.media_ports.range(),
+            in_use: shared.media_ports.ports_in_use(),
+            total: shared.media_ports.ports_total(),
+        };
+        let mut alarms = Vec::new();
+        if calls_active >= capacity.max_calls as usize {
+            alarms.push(Alarm {
+                kind: AlarmKind::CapacityReached,
+                detail: format!("{calls_active} of {} calls in use", capacity.max_calls),
+            });
+        }
+        if media_ports.in_use >= media_ports.total {
+            alarms.push(Alarm {
+                kind: AlarmKind::MediaPortsExhausted,
+                detail: format!(
+                    "all {} ports of {} in use",
+                    media_ports.total, media_ports.range
+                ),
+            });
+        }
+        if let Some(error) = shared.reload_error() {
+            alarms.push(Alarm {
+                kind: AlarmKind::ConfigReloadRejected,
+                detail: error,
+            });
+        }
+        let gpu = &shared.capabilities.gpu;
+        if gpu.driver_library && !gpu.present() {
+            alarms.push(Alarm {
+                kind: AlarmKind::GpuUnusable,
+                detail: gpu.error.clone().unwrap_or_else(|| "no devices".to_owned()),
+            });
+        }
+        Self {
+            node: config.node.name.clone(),
+            version: build_info::VERSION,
+            revision: build_info::REVISION,
+            uptime_seconds: shared.started.elapsed().as_secs_f64(),
+            ready: !shared.calls.draining(),
+            capabilities: shared.capabilities.clone(),
+            capacity: CapacityStatus {
+                calls_active,
+                max_calls: capacity.max_calls,
+                limited_by: capacity.limited_by,
+                load_ratio: calls_active as f64 / f64::from(capacity.max_calls.max(1)),
+            },
+            media_ports,
+            sip: SipStatus {
+                udp: config.sip.udp,
+                tcp: config.sip.tcp,
+                tls: config.sip.tls_enabled().then_some(config.sip.tls),
+                serving: false,
+            },
+            calls,
+            alarms,
+        }
+    }
+}
