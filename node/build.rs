@@ -14,19 +14,12 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=TCN_GIT_REVISION={revision}");
-    // Rebuild when HEAD moves. Only name files that exist: a missing one would rerun this
-    // script on every build.
-    for file in ["../.git/HEAD", "../.git/packed-refs"] {
-        if Path::new(file).exists() {
-            println!("cargo:rerun-if-changed={file}");
-        }
-    }
-    if let Ok(head) = std::fs::read_to_string("../.git/HEAD") {
-        if let Some(reference) = head.trim().strip_prefix("ref: ") {
-            let file = format!("../.git/{reference}");
-            if Path::new(&file).exists() {
-                println!("cargo:rerun-if-changed={file}");
-            }
+    // Rebuild when HEAD moves: HEAD names the branch, refs/ (a folder cargo scans) and
+    // packed-refs hold where it points. Only name paths that exist: a missing one would rerun
+    // this script on every build.
+    for path in ["../.git/HEAD", "../.git/refs", "../.git/packed-refs"] {
+        if Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -49,7 +49,7 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
         let key = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.message();
-                if let Some(unknown) = message
+        if let Some(unknown) = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
         {

@@ -1,0 +1,110 @@
+//! SIGHUP reloads the configuration file: a valid file is applied, a broken one is refused and
+//! the running configuration kept. Alone in its test binary because the signal goes to the
+//! whole process.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{eventually, get, metric};
+use node::Node;
+use node::config::Config;
+use tokio::sync::oneshot;
+
+const BASE: &str = "[node]\nname = \"reloader\"\n[admin]\nlisten = \"127.0.0.1:0\"\n";
+
+fn config_file() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sighup_reload");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("node.toml")
+}
+
+async fn reloads(addr: std::net::SocketAddr, result: &str) -> Option<f64> {
+    let text = get(addr, "/metrics").await.ok()?.body;
+    metric(
+        &text,
+        &format!("tcn_config_reloads_total{{result=\"{result}\"}}"),
+    )
+}
+
+async fn status(addr: std::net::SocketAddr) -> serde_json::Value {
+    serde_json::from_str(&get(addr, "/status").await.unwrap().body).unwrap()
+}
+
+fn hangup() {
+    // SAFETY: getpid has no preconditions; the node installed a SIGHUP handler before its
+    // admin API answered (checked by the caller), so the signal does not end the process.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGHUP) }, 0);
+}
+
+#[tokio::test]
+async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
+    let file = config_file();
+    std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 4\n")).unwrap();
+    let node = Node::start(Config::load(&file).unwrap()).await.unwrap();
+    let addr = node.admin_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = tokio::spawn(node.run_until(async {
+        let _ = stopped.await;
+    }));
+    assert_eq!(status(addr).await["capacity"]["max_calls"], 4);
+
+    // 1. A valid change is applied.
+    std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 7\n")).unwrap();
+    hangup();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            reloads(addr, "applied").await == Some(1.0)
+        })
+        .await
+    );
+    assert_eq!(status(addr).await["capacity"]["max_calls"], 7);
+
+    // 2. A broken file is refused; the running configuration stays.
+    std::fs::write(
+        &file,
+        format!("{BASE}[capacity]\nmax_calls = 9\n[media]\nport_range = [50000, 40000]\n"),
+    )
+    .unwrap();
+    hangup();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            reloads(addr, "rejected").await == Some(1.0)
+        })
+        .await,
+        "rejection not counted"
+    );
+    let json = status(addr).await;
+    assert_eq!(json["capacity"]["max_calls"], 7, "old configuration kept");
+    assert_eq!(json["alarms"][0]["kind"], "config_reload_rejected");
+    assert_eq!(
+        json["alarms"][0]["detail"],
+        "media.port_range: start 50000 is greater than end 40000"
+    );
+    assert_eq!(reloads(addr, "applied").await, Some(1.0));
+
+    // 3. Fixing the file clears the alarm. A listener change needs a restart: it is not applied.
+    std::fs::write(
+        &file,
+        format!("{BASE}[capacity]\nmax_calls = 5\n[sip]\nudp = \"127.0.0.1:5999\"\n"),
+    )
+    .unwrap();
+    hangup();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            reloads(addr, "applied").await == Some(2.0)
+        })
+        .await
+    );
+    let json = status(addr).await;
+    assert_eq!(json["capacity"]["max_calls"], 5);
+    assert_eq!(json["alarms"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        json["sip"]["udp"], "0.0.0.0:5060",
+        "listener changes wait for a restart"
+    );
+
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
