@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// An inclusive range of ports, never empty and never containing port 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "[u16; 2]", into = "[u16; 2]")]
+#[serde(try_from = "Vec<u16>", into = "[u16; 2]")]
 pub struct PortRange {
     start: u16,
     end: u16,
@@ -67,6 +67,21 @@ impl TryFrom<[u16; 2]> for PortRange {
     }
 }
 
+/// The file form: exactly two ports. (A `[u16; 2]` would let serde drop a third element.)
+impl TryFrom<Vec<u16>> for PortRange {
+    type Error = String;
+
+    fn try_from(ports: Vec<u16>) -> Result<Self, Self::Error> {
+        match ports[..] {
+            [start, end] => Self::try_from([start, end]),
+            _ => Err(format!(
+                "expected [start, end], got {} numbers",
+                ports.len()
+            )),
+        }
+    }
+}
+
 impl From<PortRange> for [u16; 2] {
     fn from(range: PortRange) -> Self {
         [range.start, range.end]
@@ -100,5 +115,9 @@ mod tests {
             "start 50000 is greater than end 40000"
         );
         assert!(PortRange::try_from([0, 10]).is_err());
+        assert_eq!(
+            PortRange::try_from(vec![1, 2, 3]).unwrap_err(),
+            "expected [start, end], got 3 numbers"
+        );
     }
 }

@@ -1,0 +1,206 @@
+//! The `tcn` binary as an operator runs it: check-config, version, run + SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use node::config::Config;
+
+const TCN: &str = env!("CARGO_BIN_EXE_tcn");
+
+fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+fn tcn(args: &[&str]) -> Output {
+    Command::new(TCN).args(args).output().expect("tcn runs")
+}
+
+#[test]
+fn the_reference_example_is_valid_and_equals_the_defaults() {
+    let example = repo_file("deploy/examples/node.toml");
+    let out = tcn(&["check-config", example.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        printed,
+        Config::default().to_toml(),
+        "example and defaults disagree"
+    );
+}
+
+/// Every key of the effective configuration appears in the reference example, so the
+/// documentation cannot fall behind the code.
+#[test]
+fn the_reference_example_documents_every_key() {
+    let text = std::fs::read_to_string(repo_file("deploy/examples/node.toml")).unwrap();
+    let example: toml::Table = text.parse().unwrap();
+    let defaults: toml::Table = Config::default().to_toml().parse().unwrap();
+    for (section, keys) in &defaults {
+        let keys = keys.as_table().unwrap();
+        let documented = example[section].as_table().expect("section present");
+        for key in keys.keys() {
+            assert!(
+                documented.contains_key(key),
+                "{section}.{key} is not in the example"
+            );
+        }
+    }
+    // Keys without a default are shown commented out.
+    for optional in ["tls_cert", "tls_key"] {
+        assert!(
+            text.contains(&format!("# {optional} = ")),
+            "{optional} is not documented"
+        );
+    }
+}
+
+#[test]
+fn each_broken_config_is_refused_with_exit_2_and_names_the_key() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-config");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 10, "at least ten broken configurations");
+    for fixture in fixtures {
+        let text = std::fs::read_to_string(&fixture).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} has no `# expect:` line", fixture.display()));
+        let out = tcn(&["check-config", fixture.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {stderr}",
+            fixture.display()
+        );
+        assert!(
+            stderr.starts_with("tcn: invalid configuration: ") && matches(&stderr, expected),
+            "{}:\n  expected: {expected}\n  got: {stderr}",
+            fixture.display()
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "nothing printed on stdout for a refused file"
+        );
+    }
+}
+
+/// `expected` must appear in `text`; a `*` in it stands for any run of characters.
+fn matches(text: &str, expected: &str) -> bool {
+    let mut rest = text;
+    for part in expected.split('*') {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[test]
+fn run_refuses_a_broken_config_and_a_missing_file() {
+    let fixture = repo_file("node/tests/fixtures/bad-config/01-port-range-reversed.toml");
+    let out = tcn(&["run", "--config", fixture.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = tcn(&["run", "--config", "/nonexistent/node.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read configuration file"));
+}
+
+#[test]
+fn version_reports_gstreamer_and_the_probe() {
+    let out = tcn(&["version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("tcn {} (revision ", env!("CARGO_PKG_VERSION"))));
+    assert!(text.contains("\nGStreamer 1."), "{text}");
+    assert!(
+        text.contains("media plan: 52/52 elements present"),
+        "{text}"
+    );
+    assert!(text.contains("video path: "), "{text}");
+
+    let out = tcn(&["version", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["media"]["elements"].as_array().unwrap().len() >= 50);
+    assert!(json["gpu"]["driver_library"].is_boolean());
+}
+
+/// `tcn run` comes up, says where its admin API is, drains on SIGTERM and exits 0.
+#[test]
+fn run_serves_then_exits_0_on_sigterm() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("node.toml");
+    std::fs::write(
+        &file,
+        "[admin]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(TCN)
+        .args(["run", "--config", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let admin: SocketAddr = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix("admin API")?.trim();
+            rest.strip_prefix("http://")?
+                .split('/')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .expect("tcn run prints its admin address");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ready = runtime.block_on(common::get(admin, "/readyz")).unwrap();
+    assert_eq!(ready.status, 200);
+
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "tcn did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(log.lines().next().expect("some log")).expect("JSON log lines");
+    assert_eq!(first["level"], "INFO");
+    assert!(
+        log.contains("SIGTERM received") && log.contains("node stopped"),
+        "{log}"
+    );
+}
