@@ -30,6 +30,7 @@ pub mod capabilities;
 pub mod capacity;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod logging;
 pub mod media_ports;
 pub mod metrics;

@@ -47,11 +47,9 @@ impl MediaPorts {
     /// too small for any pair yields an empty pool (config validation prevents that).
     pub fn new(range: PortRange) -> Self {
         let first_rtp = range.start() + range.start() % 2;
-        let pairs = if first_rtp >= range.end() {
-            0
-        } else {
-            usize::from((range.end() - first_rtp + 1) / 2)
-        };
+        // Whole pairs only: an odd last port has no RTCP partner.
+        let ports_from_first = (u32::from(range.end()) + 1).saturating_sub(u32::from(first_rtp));
+        let pairs = (ports_from_first / 2) as usize;
         Self {
             inner: Arc::new(Mutex::new(Pool {
                 in_use: vec![false; pairs],
