@@ -1,5 +1,6 @@
 //! `tcn`: the command line over the `node` library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -104,25 +105,32 @@ fn run(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-/// Tells the person who ran `make run` where things are.
+/// Tells the person who ran `make run` where things are. Write errors are ignored: a closed
+/// stdout (a supervisor that stopped reading) must not bring the node down.
 fn announce(node: &node::Node) {
     let config = node.config();
-    let admin = node.admin_addr();
-    println!("tcn node '{}' is up", config.node.name);
-    println!("  admin API   http://{admin}/status  /metrics  /healthz  /readyz");
     let tls = if config.sip.tls_enabled() {
         config.sip.tls.to_string()
     } else {
         "off".to_owned()
     };
-    println!(
-        "  SIP         udp {}  tcp {}  tls {} (configured; not answered yet: the SIP front end is not built)",
-        config.sip.udp, config.sip.tcp, tls
+    let text = format!(
+        "tcn node '{name}' is up\n\
+         \x20 admin API   http://{admin}/status  /metrics  /healthz  /readyz\n\
+         \x20 SIP         udp {udp}  tcp {tcp}  tls {tls} (configured; not answered yet: \
+         the SIP front end is not built)\n\
+         \x20 media ports {media}  signalling ports {signaling}\n\
+         \x20 conference backend: none yet (the Meet side and its simulator are not built)\n\
+         \x20 stop with Ctrl-C (SIGINT) or SIGTERM; reload the config with SIGHUP\n",
+        name = config.node.name,
+        admin = node.admin_addr(),
+        udp = config.sip.udp,
+        tcp = config.sip.tcp,
+        media = config.media.port_range,
+        signaling = config.signaling.port_range,
     );
-    println!(
-        "  media ports {}  signalling ports {}",
-        config.media.port_range, config.signaling.port_range
-    );
-    println!("  conference backend: none yet (the Meet side and its simulator are not built)");
-    println!("  stop with Ctrl-C (SIGINT) or SIGTERM; reload the config with SIGHUP");
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }

@@ -161,9 +161,10 @@ fn run_serves_then_exits_0_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    // Keep reading stdout to the end: the node must never see its stdout closed here.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let admin: SocketAddr = stdout
-        .lines()
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|line| {
             let rest = line.trim().strip_prefix("admin API")?.trim();
@@ -194,6 +195,12 @@ fn run_serves_then_exits_0_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+    let rest: Vec<String> = stdout.map_while(Result::ok).collect();
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("media ports [40000, 49999]")),
+        "{rest:?}"
+    );
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     let first: serde_json::Value =
