@@ -63,6 +63,9 @@ pub fn probe() -> GpuInfo {
 fn enumerate_devices() -> Result<Vec<GpuDevice>, String> {
     let count = CudaContext::device_count().map_err(|e| format!("cuDeviceGetCount: {e}"))?;
     let count = usize::try_from(count).unwrap_or(0);
+    if count == 0 {
+        return Err("the CUDA driver reports no devices".to_owned());
+    }
     (0..count)
         .map(|ordinal| {
             let context =
