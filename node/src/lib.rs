@@ -25,16 +25,19 @@
 mod admin;
 pub mod alarms;
 pub mod build_info;
+pub mod call_routing;
 pub mod calls;
 pub mod capabilities;
 pub mod capacity;
 pub mod config;
+pub mod dry_run;
 pub mod error;
 pub mod fuzzing;
 pub mod logging;
 pub mod media_ports;
 pub mod metrics;
 mod node;
+pub mod refusal;
 mod reload;
 pub mod signals;
 mod state;
@@ -42,4 +45,4 @@ pub mod status;
 pub mod version;
 
 pub use error::StartError;
-pub use node::{Node, run};
+pub use node::{Node, NodeRouter, run};

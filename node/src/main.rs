@@ -29,6 +29,26 @@ enum Command {
         /// Configuration file (TOML).
         file: PathBuf,
     },
+    /// Show where a call to ALIAS would be routed, and why; places no call.
+    Route {
+        /// The dialled alias, e.g. sip:1234567890123@example.com or dialedDigits:8001.
+        alias: String,
+        /// Incoming protocol.
+        #[arg(long, default_value = "sip")]
+        protocol: routing::Protocol,
+        /// Source address of the call.
+        #[arg(long, default_value = "127.0.0.1")]
+        source: std::net::IpAddr,
+        /// The caller is registered to this node.
+        #[arg(long)]
+        registered: bool,
+        /// Configuration file (built-in defaults without it: no rules).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print version, git revision, GStreamer version and the capability probe.
     Version {
         /// Print the capability probe as JSON.
@@ -48,12 +68,55 @@ fn main() -> ExitCode {
             Err(e) => refuse(&e),
         },
         Command::Version { json } => version(json),
+        Command::Route {
+            alias,
+            protocol,
+            source,
+            registered,
+            config,
+            json,
+        } => route(&alias, protocol, source, registered, config, json),
     }
 }
 
 fn refuse(error: &ConfigError) -> ExitCode {
     eprintln!("tcn: invalid configuration: {error}");
     ExitCode::from(ConfigError::EXIT_CODE)
+}
+
+fn route(
+    alias: &str,
+    protocol: routing::Protocol,
+    source: std::net::IpAddr,
+    registered: bool,
+    path: Option<PathBuf>,
+    json: bool,
+) -> ExitCode {
+    let config = match path.as_deref().map(Config::load) {
+        None => Config::default(),
+        Some(Ok(config)) => config,
+        Some(Err(e)) => return refuse(&e),
+    };
+    let router = match node::config::compile_routing(&config) {
+        Ok(router) => router,
+        Err(e) => return refuse(&e),
+    };
+    let request = node::call_routing::RouteRequest {
+        alias,
+        protocol,
+        source,
+        registered,
+    };
+    let run = node::dry_run::DryRun::run(&router, &request);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&run.json()).unwrap_or_default()
+        );
+    } else {
+        print!("{}", run.text());
+    }
+    ExitCode::from(run.exit_code())
 }
 
 fn version(json: bool) -> ExitCode {

@@ -43,6 +43,10 @@ pub struct Metrics {
     uptime: Gauge,
     alarm_active: IntGaugeVec,
     media_element_available: IntGaugeVec,
+    route_lookups_total: IntCounterVec,
+    break_in_blocks_total: prometheus::IntCounter,
+    break_in_blocked_sources: IntGauge,
+    routing_rules: IntGauge,
 }
 
 impl Metrics {
@@ -111,6 +115,25 @@ impl Metrics {
             Gauge::new("tcn_uptime_seconds", "Seconds since the node started.").expect("valid");
         reg(Box::new(uptime.clone()));
 
+        let route_lookups_total = IntCounterVec::new(
+            Opts::new(
+                "tcn_route_lookups_total",
+                "Routing lookups of incoming calls and IVR entries, by result.",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for result in crate::call_routing::LOOKUP_RESULTS {
+            route_lookups_total.with_label_values(&[result]);
+        }
+        reg(Box::new(route_lookups_total.clone()));
+        let break_in_blocks_total = prometheus::IntCounter::new(
+            "tcn_break_in_blocks_total",
+            "Sources blocked by break-in defence after repeated failed lookups.",
+        )
+        .expect("valid metric");
+        reg(Box::new(break_in_blocks_total.clone()));
+
         Self {
             calls_active: gauge("tcn_calls_active", "Gateway calls in progress."),
             calls_max: gauge(
@@ -140,6 +163,13 @@ impl Metrics {
                 "1 when the GStreamer element of the media plan is installed.",
                 "element",
             ),
+            break_in_blocked_sources: gauge(
+                "tcn_break_in_blocked_sources",
+                "Source addresses blocked by break-in defence now.",
+            ),
+            routing_rules: gauge("tcn_routing_rules", "Call Routing Rules in force."),
+            route_lookups_total,
+            break_in_blocks_total,
             registry,
             calls_total,
             config_reloads_total,
@@ -155,6 +185,16 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one routing lookup by result label.
+    pub(crate) fn count_lookup(&self, result: &str) {
+        self.route_lookups_total.with_label_values(&[result]).inc();
+    }
+
+    /// Counts one source newly blocked by break-in defence.
+    pub(crate) fn count_break_in_block(&self) {
+        self.break_in_blocks_total.inc();
+    }
+
     /// Refreshes the gauges from `snapshot` and encodes every series in the text format.
     pub(crate) fn render(&self, snapshot: &Snapshot) -> String {
         let gauge = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
@@ -167,6 +207,11 @@ impl Metrics {
             .set(i64::from(snapshot.capabilities.gpu.present()));
         self.ready.set(i64::from(snapshot.ready));
         self.uptime.set(snapshot.uptime_seconds);
+        gauge(
+            &self.break_in_blocked_sources,
+            snapshot.routing.blocked_sources,
+        );
+        gauge(&self.routing_rules, snapshot.routing.rules);
         for kind in crate::alarms::AlarmKind::ALL {
             let raised = snapshot.alarms.iter().any(|a| a.kind == kind);
             self.alarm_active

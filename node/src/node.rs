@@ -56,6 +56,14 @@ impl Node {
             source,
         })?;
 
+        let router = crate::config::compile_routing(&config)?;
+        info!(
+            rules = router.rule_count(),
+            virtual_receptions = router.reception_count(),
+            otj_rules = router.otj().len(),
+            "routing loaded"
+        );
+        let break_in = routing::break_in::BreakInGuard::new(config.routing.break_in.clone());
         let media_ports = MediaPorts::new(config.media.port_range);
         let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
         info!(
@@ -79,6 +87,8 @@ impl Node {
             metrics,
             capacity: Mutex::new(capacity),
             reload_error: Mutex::new(None),
+            router: RwLock::new(Arc::new(router)),
+            break_in: Mutex::new(break_in),
         });
         Ok(Self {
             shared,
@@ -105,6 +115,13 @@ impl Node {
     /// The configuration in force.
     pub fn config(&self) -> Config {
         self.shared.config()
+    }
+
+    /// A handle for the call controller: routing with break-in defence and metrics.
+    pub fn router(&self) -> NodeRouter {
+        NodeRouter {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Serves until `shutdown` resolves, reloading the configuration on every SIGHUP; then
@@ -169,6 +186,33 @@ async fn drain(shared: &Shared) {
         if !calls.wait_idle(END_ALL_GRACE).await {
             warn!(active = calls.active(), "calls still active at exit");
         }
+    }
+}
+
+/// Routes incoming calls with the rules in force (see [`crate::call_routing`]). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct NodeRouter {
+    shared: Arc<Shared>,
+}
+
+impl NodeRouter {
+    /// Routes an incoming call. `now` drives break-in defence.
+    pub fn route(
+        &self,
+        request: &crate::call_routing::RouteRequest<'_>,
+        now: Instant,
+    ) -> Result<routing::router::Lookup, crate::refusal::CallRefusal> {
+        crate::call_routing::route(&self.shared, request, now)
+    }
+
+    /// Routes what a caller entered in a Virtual Reception, trying only `lookup_rules`.
+    pub fn route_entry(
+        &self,
+        request: &crate::call_routing::RouteRequest<'_>,
+        lookup_rules: &[String],
+        now: Instant,
+    ) -> Result<routing::router::Lookup, crate::refusal::CallRefusal> {
+        crate::call_routing::route_entry(&self.shared, request, lookup_rules, now)
     }
 }
 

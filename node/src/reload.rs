@@ -3,7 +3,8 @@
 //! A refused file leaves the running configuration untouched; the refusal is logged, counted in
 //! `tcn_config_reloads_total{result="rejected"}` and raised as the `config_reload_rejected`
 //! alarm until a later reload succeeds. Settings that need new sockets (listeners, port ranges)
-//! or a new logger keep their running values and are reported as needing a restart.
+//! or a new logger keep their running values and are reported as needing a restart. Routing
+//! (`[routing]`, `[meet]`) is swapped whole; calls in progress keep the decision they got.
 
 use tracing::{error, info, warn};
 
@@ -44,6 +45,23 @@ pub(crate) fn reload(shared: &Shared) {
             "configuration reloaded; changes to these sections take effect after a restart"
         );
     }
+
+    // `Config::load` compiled the routing already; compiling again cannot fail on the same text,
+    // but a failure is still answered as a refusal rather than a panic.
+    let router = match crate::config::compile_routing(&next) {
+        Ok(router) => router,
+        Err(e) => {
+            error!("configuration reload refused: {e}");
+            *lock(&shared.reload_error) = Some(e.to_string());
+            shared.metrics.count_reload(ReloadResult::Rejected);
+            return;
+        }
+    };
+    *shared
+        .router
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(router);
+    lock(&shared.break_in).set_config(next.routing.break_in.clone());
 
     let capacity = Capacity::for_host(next.capacity.max_calls, shared.media_ports.pairs_total());
     shared.calls.set_max_calls(capacity.max_calls);

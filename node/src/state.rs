@@ -1,6 +1,6 @@
 //! The state one node shares between its tasks (admin API, lifecycle, call controller).
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::calls::Calls;
@@ -23,6 +23,10 @@ pub(crate) struct Shared {
     pub(crate) capacity: Mutex<Capacity>,
     /// Why the last reload was refused; `None` after a successful one.
     pub(crate) reload_error: Mutex<Option<String>>,
+    /// The compiled routing configuration in force, swapped whole on reload.
+    pub(crate) router: RwLock<Arc<routing::router::Router>>,
+    /// Break-in defence; its history outlives reloads.
+    pub(crate) break_in: Mutex<routing::break_in::BreakInGuard>,
 }
 
 impl Shared {

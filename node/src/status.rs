@@ -1,6 +1,7 @@
 //! The `/status` document: a snapshot of the node, also the source of the gauges.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -33,6 +34,8 @@ pub struct Snapshot {
     pub media_ports: PortStatus,
     /// Configured SIP listeners.
     pub sip: SipStatus,
+    /// Routing in force.
+    pub routing: RoutingStatus,
     /// Active calls, oldest first.
     pub calls: Vec<CallSummary>,
     /// Raised alarms.
@@ -76,6 +79,19 @@ pub struct SipStatus {
     pub serving: bool,
 }
 
+/// Routing in force.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RoutingStatus {
+    /// Call Routing Rules.
+    pub rules: usize,
+    /// Virtual Receptions.
+    pub virtual_receptions: usize,
+    /// One-Touch-Join rules.
+    pub otj_rules: usize,
+    /// Sources blocked by break-in defence now.
+    pub blocked_sources: usize,
+}
+
 impl Snapshot {
     pub(crate) fn take(shared: &Shared) -> Self {
         let config = shared.config();
@@ -109,6 +125,13 @@ impl Snapshot {
                 detail: error,
             });
         }
+        let router = shared.router();
+        let routing = RoutingStatus {
+            rules: router.rule_count(),
+            virtual_receptions: router.reception_count(),
+            otj_rules: router.otj().len(),
+            blocked_sources: crate::state::lock(&shared.break_in).blocked_sources(Instant::now()),
+        };
         let gpu = &shared.capabilities.gpu;
         if gpu.driver_library && !gpu.present() {
             alarms.push(Alarm {
@@ -136,6 +159,7 @@ impl Snapshot {
                 tls: config.sip.tls_enabled().then_some(config.sip.tls),
                 serving: false,
             },
+            routing,
             calls,
             alarms,
         }

@@ -136,9 +136,10 @@ impl Alias {
                 "sip" => SipUri::parse(rest, false).map(Self::Sip),
                 "sips" => SipUri::parse(rest, true).map(Self::Sip),
                 "tel" => TelNumber::parse(rest).map(Self::Tel),
-                "h323" if protocol == Protocol::H323 => {
-                    Ok(Self::H323(H323Alias::UrlId(format!("h323:{}", rest.to_lowercase()))))
-                }
+                "h323" if protocol == Protocol::H323 => Ok(Self::H323(H323Alias::UrlId(format!(
+                    "h323:{}",
+                    rest.to_lowercase()
+                )))),
                 _ => match protocol {
                     Protocol::H323 => H323Alias::parse_tagged(&scheme, rest).map(Self::H323),
                     Protocol::Sip => Err(AliasError::UnsupportedScheme(scheme)),
@@ -256,7 +257,11 @@ impl TelNumber {
             .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
             .collect();
         let digits = number.strip_prefix('+').unwrap_or(&number);
-        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#')) {
+        if digits.is_empty()
+            || !digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+        {
             return Err(AliasError::InvalidNumber(rest.to_owned()));
         }
         Ok(Self { number, params })
@@ -276,7 +281,11 @@ impl H323Alias {
 
     /// An untagged H.323 alias, recognised by its shape.
     fn untagged(value: &str) -> Self {
-        if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '#' | '*' | ',')) {
+        if !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '#' | '*' | ','))
+        {
             Self::DialedDigits(value.to_owned())
         } else if value.contains('@') {
             Self::EmailId(value.to_lowercase())
@@ -317,13 +326,16 @@ fn strip_name_addr(text: &str) -> &str {
 fn split_scheme(text: &str) -> Option<(String, &str)> {
     let (scheme, rest) = text.split_once(':')?;
     let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     let is_port = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit());
     (valid && !is_port && !scheme.contains('@')).then(|| (scheme.to_ascii_lowercase(), rest))
 }
 
 fn is_tel(text: &str) -> bool {
-    text.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("tel:"))
+    text.get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("tel:"))
 }
 
 fn looks_like_number(text: &str) -> bool {
@@ -356,7 +368,11 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), AliasError> {
         }
         let port = match after {
             "" => None,
-            _ => Some(after.strip_prefix(':').ok_or_else(|| AliasError::InvalidHost(text.to_owned()))?),
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or_else(|| AliasError::InvalidHost(text.to_owned()))?,
+            ),
         };
         (format!("[{}]", addr.to_ascii_lowercase()), port)
     } else {
@@ -424,16 +440,48 @@ mod tests {
     #[test]
     fn sip_uris_normalise_for_matching() {
         let cases = [
-            ("sip:1234567890123@Example.COM", "1234567890123@example.com", "sip:1234567890123@example.com"),
-            ("SIP:Alice@Example.com:5070;transport=TCP", "alice@example.com", "sip:alice@example.com:5070;transport=TCP"),
-            ("sips:room@example.com;user=phone?subject=x", "room@example.com", "sips:room@example.com;user=phone"),
-            ("\"Board Room\" <sip:board@example.com>", "board@example.com", "sip:board@example.com"),
-            ("sip:alice:secret@example.com", "alice@example.com", "sip:alice@example.com"),
-            ("sip:meet%2Droom@example.com", "meet-room@example.com", "sip:meet-room@example.com"),
+            (
+                "sip:1234567890123@Example.COM",
+                "1234567890123@example.com",
+                "sip:1234567890123@example.com",
+            ),
+            (
+                "SIP:Alice@Example.com:5070;transport=TCP",
+                "alice@example.com",
+                "sip:alice@example.com:5070;transport=TCP",
+            ),
+            (
+                "sips:room@example.com;user=phone?subject=x",
+                "room@example.com",
+                "sips:room@example.com;user=phone",
+            ),
+            (
+                "\"Board Room\" <sip:board@example.com>",
+                "board@example.com",
+                "sip:board@example.com",
+            ),
+            (
+                "sip:alice:secret@example.com",
+                "alice@example.com",
+                "sip:alice@example.com",
+            ),
+            (
+                "sip:meet%2Droom@example.com",
+                "meet-room@example.com",
+                "sip:meet-room@example.com",
+            ),
             ("sip:example.com", "example.com", "sip:example.com"),
-            ("sip:bob@[2001:DB8::1]:5060", "bob@[2001:db8::1]", "sip:bob@[2001:db8::1]:5060"),
+            (
+                "sip:bob@[2001:DB8::1]:5060",
+                "bob@[2001:db8::1]",
+                "sip:bob@[2001:db8::1]:5060",
+            ),
             ("sip:bob@192.0.2.4", "bob@192.0.2.4", "sip:bob@192.0.2.4"),
-            ("abc-defg-hij@meet.example.com", "abc-defg-hij@meet.example.com", "sip:abc-defg-hij@meet.example.com"),
+            (
+                "abc-defg-hij@meet.example.com",
+                "abc-defg-hij@meet.example.com",
+                "sip:abc-defg-hij@meet.example.com",
+            ),
         ];
         for (input, key, full) in cases {
             let alias = sip(input);
@@ -446,25 +494,52 @@ mod tests {
     fn tel_numbers_drop_separators() {
         let alias = sip("tel:+44-20-7946-0000;phone-context=example.com");
         assert_eq!(alias.match_key(), "+442079460000");
-        assert_eq!(alias.full_uri(), "tel:+442079460000;phone-context=example.com");
+        assert_eq!(
+            alias.full_uri(),
+            "tel:+442079460000;phone-context=example.com"
+        );
         assert_eq!(sip("+1 (555) 010-9999").match_key(), "+15550109999");
         assert_eq!(sip("1234567890123").match_key(), "1234567890123");
-        assert!(matches!(Alias::parse("tel:+", Protocol::Sip), Err(AliasError::InvalidNumber(_))));
+        assert!(matches!(
+            Alias::parse("tel:+", Protocol::Sip),
+            Err(AliasError::InvalidNumber(_))
+        ));
     }
 
     #[test]
     fn h323_aliases_by_tag_and_by_shape() {
-        assert_eq!(h323("dialedDigits:1234567890123").match_key(), "1234567890123");
+        assert_eq!(
+            h323("dialedDigits:1234567890123").match_key(),
+            "1234567890123"
+        );
         assert_eq!(h323("h323-ID:Boardroom-3").match_key(), "boardroom-3");
-        assert_eq!(h323("url-ID:h323:Room@Example.com").match_key(), "room@example.com");
-        assert_eq!(h323("email-ID:Alice@Example.com").match_key(), "alice@example.com");
-        assert_eq!(h323("h323:Room@Example.com").match_key(), "room@example.com");
+        assert_eq!(
+            h323("url-ID:h323:Room@Example.com").match_key(),
+            "room@example.com"
+        );
+        assert_eq!(
+            h323("email-ID:Alice@Example.com").match_key(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            h323("h323:Room@Example.com").match_key(),
+            "room@example.com"
+        );
         assert_eq!(h323("8001#").match_key(), "8001#");
-        assert!(matches!(h323("8001#"), Alias::H323(H323Alias::DialedDigits(_))));
-        assert!(matches!(h323("room@example.com"), Alias::H323(H323Alias::EmailId(_))));
+        assert!(matches!(
+            h323("8001#"),
+            Alias::H323(H323Alias::DialedDigits(_))
+        ));
+        assert!(matches!(
+            h323("room@example.com"),
+            Alias::H323(H323Alias::EmailId(_))
+        ));
         assert_eq!(h323("h323-ID:Lobby Screen 2").match_key(), "lobby screen 2");
         assert_eq!(h323("Lobby Screen 2").match_key(), "lobby screen 2");
-        assert!(matches!(h323("LobbyScreen"), Alias::H323(H323Alias::H323Id(_))));
+        assert!(matches!(
+            h323("LobbyScreen"),
+            Alias::H323(H323Alias::H323Id(_))
+        ));
         assert_eq!(h323("sip:gw@example.com").match_key(), "gw@example.com");
         assert_eq!(
             Alias::parse("foo-ID:x", Protocol::H323),
@@ -477,18 +552,37 @@ mod tests {
         let refused = [
             ("", AliasError::Empty),
             ("   ", AliasError::Empty),
-            ("mailto:a@example.com", AliasError::UnsupportedScheme("mailto".into())),
+            (
+                "mailto:a@example.com",
+                AliasError::UnsupportedScheme("mailto".into()),
+            ),
             ("sip:alice@exa mple.com", AliasError::InvalidCharacter),
             ("sip:alice@", AliasError::InvalidHost(String::new())),
-            ("sip:alice@example..com", AliasError::InvalidHost("example..com".into())),
-            ("sip:alice@example.com:0", AliasError::InvalidPort("0".into())),
-            ("sip:alice@example.com:99999", AliasError::InvalidPort("99999".into())),
-            ("sip:al%2@example.com", AliasError::InvalidEscape("al%2".into())),
+            (
+                "sip:alice@example..com",
+                AliasError::InvalidHost("example..com".into()),
+            ),
+            (
+                "sip:alice@example.com:0",
+                AliasError::InvalidPort("0".into()),
+            ),
+            (
+                "sip:alice@example.com:99999",
+                AliasError::InvalidPort("99999".into()),
+            ),
+            (
+                "sip:al%2@example.com",
+                AliasError::InvalidEscape("al%2".into()),
+            ),
             ("sip:al%0Aice@example.com", AliasError::InvalidCharacter),
             ("sip:bob@[::zz]", AliasError::InvalidHost("[::zz]".into())),
         ];
         for (input, expected) in refused {
-            assert_eq!(Alias::parse(input, Protocol::Sip), Err(expected), "{input:?}");
+            assert_eq!(
+                Alias::parse(input, Protocol::Sip),
+                Err(expected),
+                "{input:?}"
+            );
         }
         assert_eq!(
             Alias::parse(&"a".repeat(MAX_ALIAS_LEN + 1), Protocol::Sip),

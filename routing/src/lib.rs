@@ -23,7 +23,7 @@ pub mod meeting_id;
 pub mod otj;
 mod protocol;
 pub mod reception;
-// pub mod router; (enabled once otj/break_in/reception land)
+pub mod router;
 pub mod rules;
 
 pub use error::ConfigError;

@@ -38,14 +38,26 @@ impl MeetingIdConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         const ITEM: &str = "routing.meeting_ids";
         if !(6..=20).contains(&self.numeric_length) {
-            return Err(ConfigError::new(ITEM, "numeric_length", "must be from 6 to 20 digits"));
+            return Err(ConfigError::new(
+                ITEM,
+                "numeric_length",
+                "must be from 6 to 20 digits",
+            ));
         }
         if !(1..=15).contains(&self.short_length) {
-            return Err(ConfigError::new(ITEM, "short_length", "must be from 1 to 15 digits"));
+            return Err(ConfigError::new(
+                ITEM,
+                "short_length",
+                "must be from 1 to 15 digits",
+            ));
         }
         if let Some(prefix) = &self.short_prefix {
             if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_digit()) {
-                return Err(ConfigError::new(ITEM, "short_prefix", "must be one or more digits"));
+                return Err(ConfigError::new(
+                    ITEM,
+                    "short_prefix",
+                    "must be one or more digits",
+                ));
             }
             if prefix.len() + self.short_length == self.numeric_length {
                 return Err(ConfigError::new(
@@ -105,7 +117,12 @@ fn meeting_code(text: &str) -> Option<String> {
     if letters.len() != 10 || !letters.chars().all(|c| c.is_ascii_lowercase()) {
         return None;
     }
-    Some(format!("{}-{}-{}", &letters[..3], &letters[3..7], &letters[7..]))
+    Some(format!(
+        "{}-{}-{}",
+        &letters[..3],
+        &letters[3..7],
+        &letters[7..]
+    ))
 }
 
 #[cfg(test)]
@@ -119,11 +136,20 @@ mod tests {
             ..MeetingIdConfig::default()
         };
         let cases = [
-            ("1234567890123", Some(MeetingId::Numeric("1234567890123".into()))),
-            ("1234567890123@example.com", Some(MeetingId::Numeric("1234567890123".into()))),
+            (
+                "1234567890123",
+                Some(MeetingId::Numeric("1234567890123".into())),
+            ),
+            (
+                "1234567890123@example.com",
+                Some(MeetingId::Numeric("1234567890123".into())),
+            ),
             ("123456789012", None),
             ("abc-defg-hij", Some(MeetingId::Code("abc-defg-hij".into()))),
-            ("ABCDEFGHIJ@meet.example.com", Some(MeetingId::Code("abc-defg-hij".into()))),
+            (
+                "ABCDEFGHIJ@meet.example.com",
+                Some(MeetingId::Code("abc-defg-hij".into())),
+            ),
             ("abc-defghij-", None),
             ("abc-defg-hi1", None),
             ("88123456", Some(MeetingId::Short("123456".into()))),
@@ -134,7 +160,10 @@ mod tests {
             assert_eq!(MeetingId::recognise(text, &short), expected, "{text}");
         }
         // without a prefix configured, short IDs are not recognised
-        assert_eq!(MeetingId::recognise("88123456", &MeetingIdConfig::default()), None);
+        assert_eq!(
+            MeetingId::recognise("88123456", &MeetingIdConfig::default()),
+            None
+        );
         let ten = MeetingIdConfig {
             numeric_length: 10,
             ..MeetingIdConfig::default()

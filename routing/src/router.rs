@@ -12,7 +12,9 @@ use crate::break_in::BreakInConfig;
 use crate::meeting_id::{MeetingId, MeetingIdConfig};
 use crate::otj::{OtjRuleConfig, OtjRules};
 use crate::reception::VirtualReceptionConfig;
-use crate::rules::{AccessTokenRef, Decision, IncomingCall, RuleConfig, RuleSet, Target, TraceEntry};
+use crate::rules::{
+    AccessTokenRef, Decision, IncomingCall, RuleConfig, RuleSet, Target, TraceEntry,
+};
 use crate::{ConfigError, Protocol};
 
 /// `[routing]`
@@ -94,7 +96,10 @@ impl Router {
                 return Err(ConfigError::new(
                     item,
                     "alias",
-                    format!("`{}` is already the alias of {}", reception.alias, other.name),
+                    format!(
+                        "`{}` is already the alias of {}",
+                        reception.alias, other.name
+                    ),
                 ));
             }
             if let Some(unknown) = reception.lookup_rules.iter().find(|n| !rules.contains(n)) {
@@ -138,7 +143,10 @@ impl Router {
 
     /// The Virtual Reception called `name`.
     pub fn reception(&self, name: &str) -> Option<&VirtualReceptionConfig> {
-        self.receptions.iter().map(|(_, r)| r).find(|r| r.name == name)
+        self.receptions
+            .iter()
+            .map(|(_, r)| r)
+            .find(|r| r.name == name)
     }
 
     /// The One-Touch-Join rules.

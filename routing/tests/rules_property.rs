@@ -43,20 +43,28 @@ fn model_rule() -> impl Strategy<Value = ModelRule> {
         1u32..=6, // few priorities: many ties
         prop::bool::weighted(0.8),
         prop::bool::weighted(0.9),
-        prop::sample::select(vec![vec![Protocol::Sip], vec![Protocol::H323], Protocol::ALL.to_vec()]),
+        prop::sample::select(vec![
+            vec![Protocol::Sip],
+            vec![Protocol::H323],
+            Protocol::ALL.to_vec(),
+        ]),
         prop::bool::weighted(0.3),
         prop::collection::vec(0usize..NETWORKS.len(), 0..=2),
         0usize..PATTERNS.len(),
     )
-        .prop_map(|(priority, enabled, incoming, protocols, registered_only, networks, pattern)| ModelRule {
-            priority,
-            enabled,
-            incoming,
-            protocols,
-            registered_only,
-            networks,
-            pattern,
-        })
+        .prop_map(
+            |(priority, enabled, incoming, protocols, registered_only, networks, pattern)| {
+                ModelRule {
+                    priority,
+                    enabled,
+                    incoming,
+                    protocols,
+                    registered_only,
+                    networks,
+                    pattern,
+                }
+            },
+        )
 }
 
 fn config(index: usize, rule: &ModelRule) -> RuleConfig {
@@ -75,7 +83,10 @@ fn config(index: usize, rule: &ModelRule) -> RuleConfig {
         pattern: PATTERNS[rule.pattern].to_owned(),
         match_full_uri: false,
         replace: String::new(),
-        target: TargetConfig::Sip { proxy: None, dns: true },
+        target: TargetConfig::Sip {
+            proxy: None,
+            dns: true,
+        },
         treat_as_trusted: false,
         max_callrate_in: None,
         max_callrate_out: None,
@@ -85,7 +96,13 @@ fn config(index: usize, rule: &ModelRule) -> RuleConfig {
 }
 
 /// The model: sort indices by priority (stable), take the first whose every filter passes.
-fn model_choice(rules: &[ModelRule], alias: &str, protocol: Protocol, source: IpAddr, registered: bool) -> Option<usize> {
+fn model_choice(
+    rules: &[ModelRule],
+    alias: &str,
+    protocol: Protocol,
+    source: IpAddr,
+    registered: bool,
+) -> Option<usize> {
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| rules[i].priority);
     order.into_iter().find(|&i| {

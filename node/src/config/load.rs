@@ -72,8 +72,42 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
         if key == "." {
             return syntax_error(text, inner.span(), message);
         }
-        ConfigError::invalid(key, message.to_owned())
+        ConfigError::invalid(name_items(&key, text), message.to_owned())
     })
+}
+
+/// Arrays of named tables, whose items an error should call by name rather than by index.
+const NAMED_ARRAYS: [&str; 4] = [
+    "routing.rules",
+    "routing.virtual_receptions",
+    "routing.otj_rules",
+    "meet.access_tokens",
+];
+
+/// `routing.rules[3].source[0]` → `routing.rules[meet-trusted].source[0]` when item 3 has a
+/// `name`. The text already parsed as TOML, so reading it again as a table cannot fail in
+/// practice; if it does, the index form is kept.
+fn name_items(key: &str, text: &str) -> String {
+    let Some(array) = NAMED_ARRAYS
+        .iter()
+        .find(|a| key.starts_with(&format!("{a}[")))
+    else {
+        return key.to_owned();
+    };
+    let rest = &key[array.len() + 1..];
+    let Some((index, after)) = rest.split_once(']') else {
+        return key.to_owned();
+    };
+    let name = index.parse::<usize>().ok().and_then(|index| {
+        let table: toml::Table = text.parse().ok()?;
+        let (section, field) = array.split_once('.')?;
+        let item = table.get(section)?.get(field)?.get(index)?;
+        item.get("name")?.as_str().map(str::to_owned)
+    });
+    match name {
+        Some(name) => format!("{array}[{name}]{after}"),
+        None => key.to_owned(),
+    }
 }
 
 fn syntax_error(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> ConfigError {

@@ -9,6 +9,7 @@
 mod duration;
 mod error;
 mod load;
+mod meet;
 mod port_range;
 mod validate;
 
@@ -19,7 +20,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
+pub use meet::{AccessTokenConfig, MeetConfig, Secret};
 pub use port_range::PortRange;
+pub use validate::compile_routing;
 pub use validate::{MAX_DRAIN_TIMEOUT, MIN_MEDIA_PORTS, MIN_SIGNALING_PORTS};
 
 /// The whole configuration file.
@@ -40,6 +43,11 @@ pub struct Config {
     pub signaling: SignalingConfig,
     /// `[capacity]`: how many calls this node accepts.
     pub capacity: CapacityConfig,
+    /// `[meet]`: the Google Meet side (access tokens).
+    pub meet: MeetConfig,
+    /// `[routing]`: Call Routing Rules, Virtual Receptions, One-Touch-Join rules, meeting-ID
+    /// formats and break-in defence.
+    pub routing: routing::router::RoutingConfig,
     /// The file this configuration was read from, if any; SIGHUP re-reads it.
     #[serde(skip)]
     pub source: Option<PathBuf>,

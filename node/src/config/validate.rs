@@ -27,7 +27,16 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     }
     check_ranges(config)?;
     check_listeners(config)?;
-    check_tls(config)
+    check_tls(config)?;
+    config.meet.validate()?;
+    compile_routing(config).map(drop)
+}
+
+/// Compiles `[routing]` against the configured access tokens. Routing's errors name the rule
+/// (`routing.rules[<name>].<field>`), which becomes the key path.
+pub fn compile_routing(config: &Config) -> Result<routing::router::Router, ConfigError> {
+    routing::router::Router::new(&config.routing, &config.meet.token_refs())
+        .map_err(|e| ConfigError::invalid(format!("{}.{}", e.item, e.field), e.reason))
 }
 
 fn check_node(config: &Config) -> Result<(), ConfigError> {

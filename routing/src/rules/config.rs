@@ -203,7 +203,11 @@ impl TryFrom<BandwidthText> for Bandwidth {
                     .parse::<u32>()
                     .ok()
                     .and_then(|n| n.checked_mul(scale))
-                    .ok_or_else(|| format!("`{text}` is not a bandwidth; write it like \"2000kbps\" or \"2mbps\""))?
+                    .ok_or_else(|| {
+                        format!(
+                            "`{text}` is not a bandwidth; write it like \"2000kbps\" or \"2mbps\""
+                        )
+                    })?
             }
         };
         if !(Self::MIN_KBPS..=Self::MAX_KBPS).contains(&kbps) {

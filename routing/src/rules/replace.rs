@@ -126,8 +126,14 @@ mod tests {
         let t = "1234567890123@example.com";
         assert_eq!(rewrite(p, r"\1", t).unwrap(), "1234567890123");
         assert_eq!(rewrite(p, "$1", t).unwrap(), "1234567890123");
-        assert_eq!(rewrite(p, r"\g<domain>/\1", t).unwrap(), "example.com/1234567890123");
-        assert_eq!(rewrite(p, "${domain}:${1}", t).unwrap(), "example.com:1234567890123");
+        assert_eq!(
+            rewrite(p, r"\g<domain>/\1", t).unwrap(),
+            "example.com/1234567890123"
+        );
+        assert_eq!(
+            rewrite(p, "${domain}:${1}", t).unwrap(),
+            "example.com:1234567890123"
+        );
         assert_eq!(rewrite(p, r"\g<2>", t).unwrap(), "example.com");
         assert_eq!(rewrite(p, "cost$$1", t).unwrap(), "cost$1");
         assert_eq!(rewrite(p, r"a\\b", t).unwrap(), r"a\b");

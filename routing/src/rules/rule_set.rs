@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
-use super::config::{AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, TargetConfig};
+use super::config::{
+    AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, TargetConfig,
+};
 use super::replace::Replacement;
 use super::trace::{TraceEntry, Verdict};
 use super::{MAX_PATTERN_LEN, MAX_PRIORITY, MIN_PRIORITY};
@@ -127,7 +129,11 @@ impl RuleSet {
                 return Err(ConfigError::new(
                     item,
                     "name",
-                    format!("duplicate name: rules #{} and #{} are both called this", first + 1, index + 1),
+                    format!(
+                        "duplicate name: rules #{} and #{} are both called this",
+                        first + 1,
+                        index + 1
+                    ),
                 ));
             }
             rules.push(Rule::compile(config, &item, tokens)?);
@@ -173,7 +179,11 @@ impl RuleSet {
                 verdict,
             });
             if matched {
-                let subject = if rule.match_full_uri { &full_uri } else { &match_key };
+                let subject = if rule.match_full_uri {
+                    &full_uri
+                } else {
+                    &match_key
+                };
                 return Routed {
                     decision: Some(rule.decide(subject)),
                     trace,
@@ -188,16 +198,26 @@ impl RuleSet {
 }
 
 impl Rule {
-    fn compile(config: &RuleConfig, item: &str, tokens: &[AccessTokenRef]) -> Result<Self, ConfigError> {
+    fn compile(
+        config: &RuleConfig,
+        item: &str,
+        tokens: &[AccessTokenRef],
+    ) -> Result<Self, ConfigError> {
         let error = |field, reason: String| ConfigError::new(item, field, reason);
         if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&config.priority) {
             return Err(error(
                 "priority",
-                format!("{} is outside {MIN_PRIORITY}..={MAX_PRIORITY}", config.priority),
+                format!(
+                    "{} is outside {MIN_PRIORITY}..={MAX_PRIORITY}",
+                    config.priority
+                ),
             ));
         }
         if config.protocols.is_empty() {
-            return Err(error("protocols", "must name at least one of sip, h323".to_owned()));
+            return Err(error(
+                "protocols",
+                "must name at least one of sip, h323".to_owned(),
+            ));
         }
         let length = config.pattern.chars().count();
         if length == 0 || length > MAX_PATTERN_LEN {
@@ -206,12 +226,25 @@ impl Rule {
                 format!("must be 1 to {MAX_PATTERN_LEN} characters, not {length}"),
             ));
         }
+        // Check the pattern as written first, so errors quote the operator's text rather
+        // than the anchored form below.
+        Regex::new(&config.pattern).map_err(|e| {
+            error(
+                "match",
+                format!("invalid regex: {}", one_line(&e.to_string())),
+            )
+        })?;
         // Full match: the pattern must cover the whole subject.
         let pattern = RegexBuilder::new(&format!("^(?:{})$", config.pattern))
             .case_insensitive(true)
             .size_limit(1 << 20)
             .build()
-            .map_err(|e| error("match", format!("invalid regex: {}", one_line(&e.to_string()))))?;
+            .map_err(|e| {
+                error(
+                    "match",
+                    format!("invalid regex: {}", one_line(&e.to_string())),
+                )
+            })?;
         let replacement = if config.replace.is_empty() {
             None
         } else {
@@ -242,11 +275,15 @@ impl Rule {
                         dns: false,
                     }
                 }
-                (None, true) => Target::Sip { proxy: None, dns: true },
+                (None, true) => Target::Sip {
+                    proxy: None,
+                    dns: true,
+                },
                 _ => {
                     return Err(error(
                         "target",
-                        "a sip target needs exactly one of `proxy = \"host:port\"` or `dns = true`".to_owned(),
+                        "a sip target needs exactly one of `proxy = \"host:port\"` or `dns = true`"
+                            .to_owned(),
                     ));
                 }
             },
@@ -273,7 +310,13 @@ impl Rule {
         })
     }
 
-    fn verdict(&self, call: &IncomingCall<'_>, only: Option<&[String]>, key: &str, full: &str) -> Verdict {
+    fn verdict(
+        &self,
+        call: &IncomingCall<'_>,
+        only: Option<&[String]>,
+        key: &str,
+        full: &str,
+    ) -> Verdict {
         if !self.enabled {
             return Verdict::Disabled;
         }
@@ -292,7 +335,9 @@ impl Rule {
             return Verdict::NotRegistered;
         }
         if !self.source.is_empty() && !self.source.iter().any(|net| net.contains(&call.source)) {
-            return Verdict::Source { source: call.source };
+            return Verdict::Source {
+                source: call.source,
+            };
         }
         let subject = if self.match_full_uri { full } else { key };
         if !self.pattern.is_match(subject) {
@@ -322,12 +367,18 @@ impl Rule {
 fn check_proxy(proxy: &str) -> Result<(), String> {
     let bad = || format!("proxy `{proxy}` is not host[:port]");
     let (host, port) = match proxy.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(':') && !host.contains(':') || host.ends_with(']') => {
+        Some((host, port))
+            if !host.ends_with(':') && !host.contains(':') || host.ends_with(']') =>
+        {
             (host, Some(port))
         }
         _ => (proxy, None),
     };
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '@' || c == '/') {
+    if host.is_empty()
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c == '@' || c == '/')
+    {
         return Err(bad());
     }
     if let Some(port) = port {

@@ -55,11 +55,22 @@ impl fmt::Display for Verdict {
         match self {
             Self::Disabled => f.write_str("skipped: disabled"),
             Self::NotInLookup => f.write_str("skipped: not in this lookup's rules"),
-            Self::NotIncoming => f.write_str("skipped: not for incoming calls (match_incoming = false)"),
-            Self::Protocol { protocol } => write!(f, "skipped: protocol {protocol} not in the rule's protocols"),
-            Self::NotRegistered => f.write_str("skipped: registered devices only, and the caller is not registered"),
-            Self::Source { source } => write!(f, "skipped: source {source} is outside the rule's networks"),
-            Self::Regex { subject } => write!(f, "no match: the pattern does not match `{subject}`"),
+            Self::NotIncoming => {
+                f.write_str("skipped: not for incoming calls (match_incoming = false)")
+            }
+            Self::Protocol { protocol } => write!(
+                f,
+                "skipped: protocol {protocol} not in the rule's protocols"
+            ),
+            Self::NotRegistered => {
+                f.write_str("skipped: registered devices only, and the caller is not registered")
+            }
+            Self::Source { source } => {
+                write!(f, "skipped: source {source} is outside the rule's networks")
+            }
+            Self::Regex { subject } => {
+                write!(f, "no match: the pattern does not match `{subject}`")
+            }
             Self::Matched => f.write_str("matched"),
         }
     }

@@ -1,0 +1,131 @@
+//! Why a call is refused, mapped in one place to the SIP answer and the metric label.
+//!
+//! Every refusal of an incoming call goes through [`CallRefusal`]: the SIP front end answers
+//! with [`CallRefusal::sip_status`], and metrics count [`CallRefusal::label`]. Nothing else in
+//! the node picks a status code for a refused call.
+
+use std::time::Instant;
+
+use routing::alias::AliasError;
+
+use crate::calls::AdmissionError;
+
+/// Why an incoming call is not taken.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallRefusal {
+    /// The node cannot take another call (draining or full).
+    #[error(transparent)]
+    Admission(#[from] AdmissionError),
+    /// The dialled alias is malformed.
+    #[error("invalid alias: {0}")]
+    InvalidAlias(#[from] AliasError),
+    /// The source is blocked by break-in defence.
+    #[error("source blocked after repeated failed lookups")]
+    Blocked {
+        /// When the block ends.
+        until: Instant,
+    },
+    /// No Call Routing Rule matched.
+    #[error("no routing rule matches this alias")]
+    NoMatch,
+    /// A rule sent the call to Meet, but the rewritten alias is no meeting ID.
+    #[error("rule `{rule}` rewrote the alias to `{alias}`, which is not a Meet meeting ID")]
+    NotAMeetingId {
+        /// The rule that matched.
+        rule: String,
+        /// The rewritten alias.
+        alias: String,
+    },
+}
+
+/// A SIP final response: code and reason phrase (RFC 3261 §21).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipStatus {
+    /// Status code.
+    pub code: u16,
+    /// Reason phrase.
+    pub reason: &'static str,
+}
+
+impl CallRefusal {
+    /// The SIP answer to a call refused for this reason.
+    pub fn sip_status(&self) -> SipStatus {
+        let (code, reason) = match self {
+            Self::Admission(_) => (503, "Service Unavailable"),
+            Self::InvalidAlias(AliasError::UnsupportedScheme(_)) => (416, "Unsupported URI Scheme"),
+            Self::InvalidAlias(_) => (400, "Bad Request"),
+            Self::Blocked { .. } => (403, "Forbidden"),
+            Self::NoMatch | Self::NotAMeetingId { .. } => (404, "Not Found"),
+        };
+        SipStatus { code, reason }
+    }
+
+    /// The metric label (`reason` of `tcn_calls_refused_total`, `result` of
+    /// `tcn_route_lookups_total`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Admission(AdmissionError::Draining) => "draining",
+            Self::Admission(AdmissionError::AtCapacity { .. }) => "at_capacity",
+            Self::InvalidAlias(_) => "invalid_alias",
+            Self::Blocked { .. } => "blocked",
+            Self::NoMatch => "no_match",
+            Self::NotAMeetingId { .. } => "not_a_meeting_id",
+        }
+    }
+
+    /// Whether this refusal counts as a failed lookup for break-in defence.
+    pub fn is_lookup_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidAlias(_) | Self::NoMatch | Self::NotAMeetingId { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_has_its_sip_answer() {
+        let cases = [
+            (
+                CallRefusal::Admission(AdmissionError::Draining),
+                503,
+                "draining",
+            ),
+            (
+                CallRefusal::Admission(AdmissionError::AtCapacity { max_calls: 2 }),
+                503,
+                "at_capacity",
+            ),
+            (
+                CallRefusal::InvalidAlias(AliasError::Empty),
+                400,
+                "invalid_alias",
+            ),
+            (
+                CallRefusal::InvalidAlias(AliasError::UnsupportedScheme("mailto".into())),
+                416,
+                "invalid_alias",
+            ),
+            (CallRefusal::NoMatch, 404, "no_match"),
+            (
+                CallRefusal::NotAMeetingId {
+                    rule: "r".into(),
+                    alias: "x".into(),
+                },
+                404,
+                "not_a_meeting_id",
+            ),
+        ];
+        for (refusal, code, label) in cases {
+            assert_eq!(
+                (refusal.sip_status().code, refusal.label()),
+                (code, label),
+                "{refusal}"
+            );
+        }
+    }
+}
