@@ -72,15 +72,15 @@ fn lookup(
             Ok(lookup)
         }
         Err(refusal) => {
-            if refusal.is_lookup_failure() {
-                if let Some(blocked) = lock(&shared.break_in).record_failure(request.source, now) {
-                    shared.metrics.count_break_in_block();
-                    warn!(
-                        source = %request.source,
-                        block_for = ?blocked.until.saturating_duration_since(now),
-                        "break-in defence: blocking a source after repeated failed lookups"
-                    );
-                }
+            if refusal.is_lookup_failure()
+                && let Some(blocked) = lock(&shared.break_in).record_failure(request.source, now)
+            {
+                shared.metrics.count_break_in_block();
+                warn!(
+                    source = %request.source,
+                    block_for = ?blocked.until.saturating_duration_since(now),
+                    "break-in defence: blocking a source after repeated failed lookups"
+                );
             }
             Err(count(shared, refusal))
         }

@@ -103,11 +103,7 @@ impl DryRun {
                     );
                     let _ = writeln!(out, "   alias:  {}", decision.alias);
                     if let Some(meeting) = meeting {
-                        let _ = writeln!(
-                            out,
-                            "   meeting: {}",
-                            serde_json::to_string(meeting).unwrap_or_default()
-                        );
+                        let _ = writeln!(out, "   meeting: {}", meeting);
                     }
                     let _ = writeln!(out, "   target: {}", describe(&decision.target));
                 }

@@ -58,12 +58,53 @@ fn the_reference_example_documents_every_key() {
         }
     }
     // Keys without a default are shown commented out.
-    for optional in ["tls_cert", "tls_key"] {
+    for optional in ["tls_cert", "tls_key", "short_prefix"] {
         assert!(
             text.contains(&format!("# {optional} = ")),
             "{optional} is not documented"
         );
     }
+    // Arrays of tables are documented as commented blocks: every key the working example
+    // (meet-gateway.toml) uses must appear there as `#   key = `.
+    let gateway = std::fs::read_to_string(repo_file("deploy/examples/meet-gateway.toml")).unwrap();
+    let gateway: toml::Table = gateway.parse().unwrap();
+    for (section, array) in [
+        ("meet", "access_tokens"),
+        ("routing", "rules"),
+        ("routing", "virtual_receptions"),
+        ("routing", "otj_rules"),
+    ] {
+        let items = gateway[section][array]
+            .as_array()
+            .expect("the example uses every array");
+        for item in items {
+            for key in item.as_table().unwrap().keys() {
+                assert!(
+                    text.contains(&format!("#   {key} = ")),
+                    "{section}.{array}: `{key}` is not documented in node.toml"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_gateway_example_is_valid_and_keeps_tokens_out_of_the_output() {
+    let example = repo_file("deploy/examples/meet-gateway.toml");
+    let out = tcn(&["check-config", example.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("token = \"<redacted>\""));
+    assert!(
+        !printed.contains("REPLACE-WITH"),
+        "a token value was printed"
+    );
+    assert_eq!(printed.matches("[[routing.rules]]").count(), 8);
 }
 
 #[test]

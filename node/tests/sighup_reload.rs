@@ -12,6 +12,16 @@ use node::Node;
 use node::config::Config;
 use tokio::sync::oneshot;
 
+const RULE_A: &str = "[[routing.rules]]\nname = \"rule-a\"\npriority = 10\nmatch = 'room@example\\.com'\ntarget = { kind = \"sip\", dns = true }\n";
+const RULE_B: &str = "[[routing.rules]]\nname = \"rule-b\"\npriority = 10\nmatch = 'room@.*'\ntarget = { kind = \"sip\", proxy = \"b.example.net\" }\n";
+
+fn rule_of(lookup: &routing::router::Lookup) -> &str {
+    match &lookup.outcome {
+        routing::router::Outcome::Routed { decision, .. } => &decision.rule,
+        other => panic!("not routed: {other:?}"),
+    }
+}
+
 const BASE: &str = "[node]\nname = \"reloader\"\n[admin]\nlisten = \"127.0.0.1:0\"\n";
 
 fn config_file() -> PathBuf {
@@ -44,14 +54,29 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 4\n")).unwrap();
     let node = Node::start(Config::load(&file).unwrap()).await.unwrap();
     let addr = node.admin_addr();
+    let router = node.router();
+    let route = |alias: &str| {
+        router.route(
+            &node::call_routing::RouteRequest {
+                alias,
+                protocol: routing::Protocol::Sip,
+                source: "192.0.2.1".parse().unwrap(),
+                registered: false,
+            },
+            std::time::Instant::now(),
+        )
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let running = tokio::spawn(node.run_until(async {
         let _ = stopped.await;
     }));
     assert_eq!(status(addr).await["capacity"]["max_calls"], 4);
 
-    // 1. A valid change is applied.
-    std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 7\n")).unwrap();
+    // No rules yet: every call is refused.
+    assert!(route("sip:room@example.com").is_err());
+
+    // 1. A valid change is applied, rules included.
+    std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 7\n{RULE_A}")).unwrap();
     hangup();
     assert!(
         eventually(Duration::from_secs(5), || async {
@@ -60,6 +85,8 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
         .await
     );
     assert_eq!(status(addr).await["capacity"]["max_calls"], 7);
+    let held = route("sip:room@example.com").expect("the new rule routes");
+    assert_eq!(rule_of(&held), "rule-a");
 
     // 2. A broken file is refused; the running configuration stays.
     std::fs::write(
@@ -87,7 +114,7 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     // 3. Fixing the file clears the alarm. A listener change needs a restart: it is not applied.
     std::fs::write(
         &file,
-        format!("{BASE}[capacity]\nmax_calls = 5\n[sip]\nudp = \"127.0.0.1:5999\"\n"),
+        format!("{BASE}[capacity]\nmax_calls = 5\n[sip]\nudp = \"127.0.0.1:5999\"\n{RULE_B}"),
     )
     .unwrap();
     hangup();
@@ -99,6 +126,10 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     );
     let json = status(addr).await;
     assert_eq!(json["capacity"]["max_calls"], 5);
+    // The new rules are in force for new calls; a decision taken before stays as it was.
+    assert_eq!(json["routing"]["rules"], 1);
+    assert_eq!(rule_of(&route("sip:room@example.com").unwrap()), "rule-b");
+    assert_eq!(rule_of(&held), "rule-a");
     assert_eq!(json["alarms"].as_array().unwrap().len(), 0);
     assert_eq!(
         json["sip"]["udp"], "0.0.0.0:5060",

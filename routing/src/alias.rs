@@ -123,13 +123,11 @@ impl Alias {
         }
         // H.323 tags first: `dialedDigits:123` would otherwise read as host `dialedDigits`
         // with port 123.
-        if protocol == Protocol::H323 {
-            if let Some((tag, value)) = text.split_once(':') {
-                let tag = tag.to_ascii_lowercase();
-                if H323_TAGS.contains(&tag.as_str()) {
-                    return H323Alias::parse_tagged(&tag, value).map(Self::H323);
-                }
-            }
+        if protocol == Protocol::H323
+            && let Some((tag, value)) = text.split_once(':')
+            && H323_TAGS.contains(&tag.to_ascii_lowercase().as_str())
+        {
+            return H323Alias::parse_tagged(&tag.to_ascii_lowercase(), value).map(Self::H323);
         }
         if let Some((scheme, rest)) = split_scheme(text) {
             return match scheme.as_str() {

@@ -14,7 +14,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(item: impl Into<String>, field: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        item: impl Into<String>,
+        field: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             item: item.into(),
             field,

@@ -6,6 +6,8 @@
 //! - Short IDs: a configured prefix followed by a configured number of digits (e.g. prefix `88`
 //!   and 6 digits: `88123456`), for dial plans that hand out shorter numbers.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
@@ -92,17 +94,26 @@ impl MeetingId {
         if all_digits && user.len() == config.numeric_length {
             return Some(Self::Numeric(user.to_owned()));
         }
-        if all_digits {
-            if let Some(short) = config
+        if all_digits
+            && let Some(short) = config
                 .short_prefix
                 .as_deref()
                 .and_then(|prefix| user.strip_prefix(prefix))
                 .filter(|rest| rest.len() == config.short_length)
-            {
-                return Some(Self::Short(short.to_owned()));
-            }
+        {
+            return Some(Self::Short(short.to_owned()));
         }
         meeting_code(user).map(Self::Code)
+    }
+}
+
+impl fmt::Display for MeetingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Numeric(id) => write!(f, "numeric meeting ID {id}"),
+            Self::Code(code) => write!(f, "meeting code {code}"),
+            Self::Short(id) => write!(f, "short meeting ID {id}"),
+        }
     }
 }
 
@@ -110,7 +121,7 @@ impl MeetingId {
 fn meeting_code(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let letters: String = match lower.len() {
-        10 => lower.clone(),
+        10 => lower,
         12 if lower.as_bytes()[3] == b'-' && lower.as_bytes()[8] == b'-' => lower.replace('-', ""),
         _ => return None,
     };
