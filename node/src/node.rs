@@ -19,6 +19,9 @@ use crate::metrics::Metrics;
 use crate::state::Shared;
 use crate::{admin, build_info, reload, signals};
 
+/// How often the node drops expired break-in defence entries.
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(60);
+
 /// How long calls get to wind down after the drain timeout orders them to end.
 const END_ALL_GRACE: Duration = Duration::from_secs(2);
 
@@ -143,9 +146,13 @@ impl Node {
         info!(admin = %admin_addr, "node running");
 
         tokio::pin!(shutdown);
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING_PERIOD);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
+                _ = housekeeping.tick() => {
+                    crate::state::lock(&shared.break_in).purge(Instant::now());
+                }
                 Some(()) = hangup.recv() => {
                     info!("SIGHUP received: reloading the configuration");
                     reload::reload(&shared);
