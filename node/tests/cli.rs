@@ -252,3 +252,49 @@ fn run_serves_then_exits_0_on_sigterm() {
         "{log}"
     );
 }
+
+/// The example's One-Touch-Join rules turn real-looking invites into URIs the dial plan takes.
+#[test]
+fn the_gateway_example_otj_rules_turn_invites_into_uris() {
+    let config = Config::load(&repo_file("deploy/examples/meet-gateway.toml")).unwrap();
+    let router = node::config::compile_routing(&config).unwrap();
+    let event = |body: &str| routing::otj::CalendarEvent {
+        subject: "Weekly sync".into(),
+        body: body.into(),
+    };
+    // Our own meeting (custom rule, priority 5) wins over guest join.
+    let own = router
+        .otj()
+        .process(&event(
+            "Join by video system: 1234567890123@example.com\n\
+             Or in the browser: https://meet.google.com/abc-defg-hij",
+        ))
+        .unwrap();
+    assert_eq!(
+        (own.rule.as_str(), own.uri.as_str()),
+        ("own-meetings", "1234567890123@example.com")
+    );
+    // Someone else's Meet meeting: SIP Guest Join.
+    let guest = router
+        .otj()
+        .process(&event(
+            "<p>Join with Google Meet: <a href=\"https://meet.google.com/xyz-abcd-efg?authuser=0&amp;hs=122\">meet.google.com/xyz-abcd-efg</a></p>",
+        ))
+        .unwrap();
+    assert_eq!(
+        (guest.rule.as_str(), guest.uri.as_str()),
+        ("meet-guest-join", "xyz-abcd-efg@google.pexip.me")
+    );
+    assert!(router.otj().process(&event("Lunch, no video")).is_none());
+
+    // The guest-join URI is taken by the guest-join rule: SIP by DNS.
+    let request = node::call_routing::RouteRequest {
+        alias: &guest.uri,
+        protocol: routing::Protocol::Sip,
+        source: "192.0.2.1".parse().unwrap(),
+        registered: false,
+    };
+    let run = node::dry_run::DryRun::run(&router, &request);
+    assert_eq!(run.json()["rule"], "guest-join");
+    assert_eq!(run.json()["target"]["dns"], true);
+}
