@@ -16,7 +16,7 @@
 
 pub mod alias;
 pub mod break_in;
-mod duration;
+pub mod duration;
 mod error;
 pub mod fuzzing;
 pub mod meeting_id;

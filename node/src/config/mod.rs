@@ -6,7 +6,6 @@
 //! check in [`validate`] or a [`ConfigError`] naming the key path and the reason. Running with
 //! no file uses [`Config::default`].
 
-mod duration;
 mod error;
 mod load;
 mod meet;
@@ -60,7 +59,7 @@ pub struct NodeConfig {
     /// Name of this node in `/status`, logs and metrics. Default `"tcn-1"`.
     pub name: String,
     /// How long SIGTERM/SIGINT waits for active calls to end before ending them. Default `30s`.
-    #[serde(with = "duration")]
+    #[serde(with = "routing::duration")]
     pub drain_timeout: Duration,
 }
 

@@ -19,12 +19,7 @@ impl Replacement {
             match c {
                 '\\' => match chars.peek().copied() {
                     Some(d) if d.is_ascii_digit() => {
-                        let mut number = String::new();
-                        while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-                            number.push(d);
-                            chars.next();
-                        }
-                        group(&mut template, &number, pattern)?;
+                        group(&mut template, &take_digits(&mut chars), pattern)?;
                     }
                     Some('g') => {
                         chars.next();
@@ -51,12 +46,7 @@ impl Replacement {
                         group(&mut template, &name, pattern)?;
                     }
                     Some(d) if d.is_ascii_digit() => {
-                        let mut number = String::new();
-                        while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-                            number.push(d);
-                            chars.next();
-                        }
-                        group(&mut template, &number, pattern)?;
+                        group(&mut template, &take_digits(&mut chars), pattern)?;
                     }
                     _ => {
                         return Err("a literal `$` must be written `$$`".to_owned());
@@ -80,6 +70,15 @@ impl Replacement {
             None => text.to_owned(),
         }
     }
+}
+
+/// Consumes the run of ASCII digits at the front of `chars`.
+fn take_digits(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
+    let mut number = String::new();
+    while let Some(d) = chars.next_if(char::is_ascii_digit) {
+        number.push(d);
+    }
+    number
 }
 
 /// Appends `${group}` after checking that `pattern` has that group.
