@@ -1,13 +1,23 @@
-//! Sans-IO signalling cores for tcn: SIP today's plan, H.323 later.
+//! Sans-IO signalling cores for tcn: SIP messages and transactions, SDP offer/answer, DTMF,
+//! digest authentication.
 //!
-//! This crate will own RFC 3261 SIP messages (parse and print), the four transaction state
-//! machines with their timers, dialogs, the registrar and digest authentication, SDP offer/answer
-//! (RFC 3264) producing a negotiated-media value, and RFC 4733 DTMF events; later the H.323
-//! cores (H.225.0 RAS/Q.931 over TPKT, H.245, ASN.1 PER).
+//! - [`sip::message`]: SIP messages (RFC 3261 §7, §20, §25): parse, print, typed headers, and a
+//!   stream framer for TCP/TLS.
+//! - [`sip::transaction`]: the four RFC 3261 §17 transaction state machines (with RFC 6026's
+//!   Accepted state) and their timers.
+//! - [`sdp`]: SDP (RFC 8866) and offer/answer (RFC 3264) producing a typed negotiated-media
+//!   value.
+//! - [`dtmf`]: RFC 4733 telephone events from RTP, and SIP INFO DTMF bodies.
+//! - [`digest`]: HTTP digest authentication for SIP (RFC 3261 §22, RFC 7616; MD5, SHA-256).
 //!
-//! It performs no I/O and never reads the clock: bytes and time (`now`) come in through
+//! The crate performs no I/O and never reads the clock: bytes and time (`now`) come in through
 //! `handle_*` calls, and "send these bytes / this happened / wake me at T" comes out through
-//! `poll_*` calls. It depends on no runtime, no GStreamer and no CUDA, and CI checks that with
-//! `cargo tree` (see the Makefile's `sans-io-check`). The node's SIP driver lives in `node`.
-//!
-//! Nothing is implemented yet: the SIP front end is tracked by its own issue.
+//! `poll_*` calls. It depends on no runtime, no GStreamer and no CUDA; CI checks that with
+//! `cargo tree` (`.ci/sans-io-check`), and `clippy.toml` forbids reading the clock.
+
+#![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod dtmf;
+pub mod sdp;
+pub mod sip;

@@ -1,0 +1,4 @@
+//! SIP (RFC 3261): messages and transactions.
+
+pub mod message;
+pub mod transaction;
