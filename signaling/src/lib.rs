@@ -19,5 +19,6 @@
 
 pub mod digest;
 pub mod dtmf;
+pub mod fuzzing;
 pub mod sdp;
 pub mod sip;

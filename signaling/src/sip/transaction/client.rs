@@ -60,7 +60,13 @@ pub(super) struct ClientMachine {
 
 impl ClientMachine {
     /// Starts a transaction for `request` (already sent once by the caller).
-    pub(super) fn new(invite: bool, request: Vec<u8>, reliable: bool, timers: TimerConfig, now: Instant) -> Self {
+    pub(super) fn new(
+        invite: bool,
+        request: Vec<u8>,
+        reliable: bool,
+        timers: TimerConfig,
+        now: Instant,
+    ) -> Self {
         let retransmit_at = (!reliable).then(|| now + timers.t1);
         let timeout_at = now + timers.transaction_timeout();
         let state = if invite {
@@ -84,13 +90,19 @@ impl ClientMachine {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn state(&self) -> &ClientState {
         &self.state
     }
 
     /// A response for this transaction. `ack` builds the ACK for a non-2xx final response
     /// (§17.1.1.3); it is called only when one is needed.
-    pub(super) fn on_response(&mut self, status: u16, now: Instant, ack: impl FnOnce() -> Vec<u8>) -> ClientStep {
+    pub(super) fn on_response(
+        &mut self,
+        status: u16,
+        now: Instant,
+        ack: impl FnOnce() -> Vec<u8>,
+    ) -> ClientStep {
         let provisional = status < 200;
         let success = (200..300).contains(&status);
         match &self.state {
@@ -329,7 +341,13 @@ mod tests {
     #[test]
     fn non_invite_timer_e_caps_at_t2_and_proceeding_uses_t2() {
         let t0 = t0();
-        let mut m = ClientMachine::new(false, b"OPTIONS".to_vec(), false, TimerConfig::default(), t0);
+        let mut m = ClientMachine::new(
+            false,
+            b"OPTIONS".to_vec(),
+            false,
+            TimerConfig::default(),
+            t0,
+        );
         let (sent, _) = run(&mut m, t0, ms(11_000));
         // E: 0.5, 1.5, 3.5, 7.5, 11.5 … (intervals 0.5, 1, 2, 4, 4)
         assert_eq!(sent, [500, 1500, 3500, 7500]);
@@ -348,10 +366,24 @@ mod tests {
         assert!(m.on_response(180, t0 + ms(100), Vec::new).deliver);
         assert_eq!(m.deadline(), None, "no retransmission in Proceeding");
         let step = m.on_response(486, t0 + ms(200), || b"ACK".to_vec());
-        assert_eq!(step, ClientStep { transmit: Some(b"ACK".to_vec()), deliver: true, timed_out: false });
+        assert_eq!(
+            step,
+            ClientStep {
+                transmit: Some(b"ACK".to_vec()),
+                deliver: true,
+                timed_out: false
+            }
+        );
         // a retransmitted 486 is ACKed again but not passed up
         let again = m.on_response(486, t0 + ms(700), || unreachable!());
-        assert_eq!(again, ClientStep { transmit: Some(b"ACK".to_vec()), deliver: false, timed_out: false });
+        assert_eq!(
+            again,
+            ClientStep {
+                transmit: Some(b"ACK".to_vec()),
+                deliver: false,
+                timed_out: false
+            }
+        );
         assert_eq!(m.deadline(), Some(t0 + ms(200) + Duration::from_secs(32)));
         m.on_timer(t0 + Duration::from_secs(33));
         assert!(m.terminated());
@@ -374,7 +406,10 @@ mod tests {
         let t0 = t0();
         let mut m = ClientMachine::new(false, b"BYE".to_vec(), false, TimerConfig::default(), t0);
         assert!(m.on_response(200, t0 + ms(50), Vec::new).deliver);
-        assert!(!m.on_response(200, t0 + ms(60), Vec::new).deliver, "retransmission absorbed");
+        assert!(
+            !m.on_response(200, t0 + ms(60), Vec::new).deliver,
+            "retransmission absorbed"
+        );
         assert_eq!(m.deadline(), Some(t0 + ms(50) + Duration::from_secs(5)));
         let mut tcp = ClientMachine::new(false, b"BYE".to_vec(), true, TimerConfig::default(), t0);
         tcp.on_response(200, t0, Vec::new);

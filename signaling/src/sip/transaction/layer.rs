@@ -25,6 +25,9 @@ pub trait Peer: Clone + fmt::Debug + PartialEq {
 pub struct TxId(u64);
 
 /// What the layer asks its driver to do.
+// Outputs live in a short queue that the driver drains at once; boxing the event would cost
+// an allocation per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Output<P> {
     /// Send these bytes to `peer`.
@@ -189,10 +192,7 @@ impl<P: Peer> TransactionLayer<P> {
         };
         if let Some(&id) = self.server_index.get(&key) {
             self.on_server_match(id, &request, now);
-            if request.method == Method::Ack {
-                // An ACK for our non-2xx final is absorbed by the transaction (§17.2.1).
-                return;
-            }
+            // Retransmissions, and the ACK for our non-2xx final (§17.2.1), end here.
             return;
         }
         match request.method {
@@ -217,7 +217,9 @@ impl<P: Peer> TransactionLayer<P> {
             return;
         };
         let status = response.status.code();
-        let step = tx.machine.on_response(status, now, || ack_for(&tx.request, &response));
+        let step = tx
+            .machine
+            .on_response(status, now, || ack_for(&tx.request, &response));
         if let Some(bytes) = step.transmit {
             self.outputs.push_back(Output::Transmit {
                 peer: tx.peer.clone(),
@@ -247,7 +249,12 @@ impl<P: Peer> TransactionLayer<P> {
     }
 
     /// Sends a request in a new client transaction. Its top Via must carry an RFC 3261 branch.
-    pub fn send_request(&mut self, request: Request, peer: P, now: Instant) -> Result<TxId, TxError> {
+    pub fn send_request(
+        &mut self,
+        request: Request,
+        peer: P,
+        now: Instant,
+    ) -> Result<TxId, TxError> {
         if request.method == Method::Ack {
             return Err(TxError::AckNotATransaction);
         }
@@ -300,16 +307,20 @@ impl<P: Peer> TransactionLayer<P> {
 
     /// Sends `response` in server transaction `tx`.
     pub fn respond(&mut self, tx: TxId, response: Response, now: Instant) -> Result<(), TxError> {
-        let server = self.servers.get_mut(&tx).ok_or(TxError::UnknownTransaction)?;
+        let server = self
+            .servers
+            .get_mut(&tx)
+            .ok_or(TxError::UnknownTransaction)?;
         let status = response.status.code();
         let step = server
             .machine
             .on_send(status, response.to_bytes(), now)
             .map_err(|_| TxError::AlreadyAnswered)?;
-        if server.invite && (200..300).contains(&status) {
-            if let Some(dialog) = server.dialog_key.clone() {
-                self.accepted.insert(dialog, tx);
-            }
+        if server.invite
+            && (200..300).contains(&status)
+            && let Some(dialog) = server.dialog_key.clone()
+        {
+            self.accepted.insert(dialog, tx);
         }
         if let Some(bytes) = step.transmit {
             self.outputs.push_back(Output::Transmit {
@@ -390,7 +401,7 @@ impl<P: Peer> TransactionLayer<P> {
             method: Method::Invite,
             ..key.clone()
         };
-        let cancel = self.new_server(key, false, None, peer.clone());
+        let cancel = self.new_server(key, false, None, peer);
         match self.server_index.get(&invite_key).copied() {
             Some(invite) => self.outputs.push_back(Output::Event(TxEvent::Cancel {
                 cancel,
@@ -416,11 +427,20 @@ impl<P: Peer> TransactionLayer<P> {
             // The transaction was just created and has sent nothing, so this cannot fail.
             let _ = self.respond(id, trying, now);
         }
-        self.outputs
-            .push_back(Output::Event(TxEvent::Request { tx: id, request, peer }));
+        self.outputs.push_back(Output::Event(TxEvent::Request {
+            tx: id,
+            request,
+            peer,
+        }));
     }
 
-    fn new_server(&mut self, key: ServerKey, invite: bool, dialog_key: Option<(String, u32)>, peer: P) -> TxId {
+    fn new_server(
+        &mut self,
+        key: ServerKey,
+        invite: bool,
+        dialog_key: Option<(String, u32)>,
+        peer: P,
+    ) -> TxId {
         let id = self.new_id();
         let machine = ServerMachine::new(invite, peer.is_reliable(), self.timers);
         self.server_index.insert(key.clone(), id);
@@ -509,10 +529,10 @@ impl<P: Peer> TransactionLayer<P> {
             let dialog = tx.dialog_key.clone();
             self.servers.remove(&id);
             self.server_index.remove(&key);
-            if let Some(dialog) = dialog {
-                if self.accepted.get(&dialog) == Some(&id) {
-                    self.accepted.remove(&dialog);
-                }
+            if let Some(dialog) = dialog
+                && self.accepted.get(&dialog) == Some(&id)
+            {
+                self.accepted.remove(&dialog);
             }
             return;
         }
@@ -582,7 +602,7 @@ fn ack_for(request: &Request, response: &Response) -> Vec<u8> {
         headers.push("To", to);
     }
     if let Ok(cseq) = request.cseq() {
-        headers.push("CSeq", &format!("{} ACK", cseq.seq));
+        headers.push("CSeq", format!("{} ACK", cseq.seq));
     }
     for route in request.headers.get_all("Route") {
         headers.push("Route", route);

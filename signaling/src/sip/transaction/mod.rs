@@ -18,12 +18,10 @@
 //! (§17.2.1 permits it), and retransmit their own 2xx until the ACK (RFC 6026 §8.1; see
 //! [`server`]).
 
-#[allow(dead_code)] // until the layer is enabled
 mod client;
-// mod layer; (enabled once sip::message lands)
-#[allow(dead_code)] // until the layer is enabled
+mod layer;
 mod server;
 mod timers;
 
-// pub use layer::{Output, Peer, TransactionLayer, TxError, TxEvent, TxId};
+pub use layer::{Output, Peer, TransactionLayer, TxError, TxEvent, TxId};
 pub use timers::TimerConfig;

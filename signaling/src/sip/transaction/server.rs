@@ -75,6 +75,7 @@ impl ServerMachine {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn state(&self) -> &ServerState {
         &self.state
     }
@@ -83,12 +84,19 @@ impl ServerMachine {
     pub(super) fn answered(&self) -> bool {
         !matches!(
             self.state,
-            ServerState::InviteProceeding { .. } | ServerState::Trying | ServerState::Proceeding { .. }
+            ServerState::InviteProceeding { .. }
+                | ServerState::Trying
+                | ServerState::Proceeding { .. }
         )
     }
 
     /// The transaction user sends a response with this status.
-    pub(super) fn on_send(&mut self, status: u16, bytes: Vec<u8>, now: Instant) -> Result<ServerStep, &'static str> {
+    pub(super) fn on_send(
+        &mut self,
+        status: u16,
+        bytes: Vec<u8>,
+        now: Instant,
+    ) -> Result<ServerStep, &'static str> {
         let provisional = status < 200;
         let retransmit_at = (!self.reliable).then(|| now + self.timers.t1);
         match &self.state {
@@ -131,7 +139,9 @@ impl ServerMachine {
                 };
             }
             ServerState::Trying | ServerState::Proceeding { .. } if provisional => {
-                self.state = ServerState::Proceeding { last: bytes.clone() };
+                self.state = ServerState::Proceeding {
+                    last: bytes.clone(),
+                };
             }
             ServerState::Trying | ServerState::Proceeding { .. } => {
                 self.state = ServerState::Completed {
@@ -152,9 +162,8 @@ impl ServerMachine {
         let transmit = match &self.state {
             ServerState::InviteProceeding { last } => last.clone(),
             ServerState::Proceeding { last } => Some(last.clone()),
-            ServerState::InviteCompleted { response, .. } | ServerState::Completed { response, .. } => {
-                Some(response.clone())
-            }
+            ServerState::InviteCompleted { response, .. }
+            | ServerState::Completed { response, .. } => Some(response.clone()),
             // The 2xx is being retransmitted on its own timer; a re-sent INVITE changes nothing.
             ServerState::Accepted { .. }
             | ServerState::Confirmed { .. }
@@ -177,7 +186,9 @@ impl ServerMachine {
                 ServerStep::default()
             }
             ServerState::Accepted {
-                acked, retransmit_at, ..
+                acked,
+                retransmit_at,
+                ..
             } => {
                 let first = !*acked;
                 *acked = true;
@@ -247,7 +258,9 @@ impl ServerMachine {
                 ..
             } => Some(retransmit_at.map_or(*timeout_at, |r| r.min(*timeout_at))),
             ServerState::Accepted {
-                retransmit_at, until, ..
+                retransmit_at,
+                until,
+                ..
             } => Some(retransmit_at.map_or(*until, |r| r.min(*until))),
             ServerState::Confirmed { until } | ServerState::Completed { until, .. } => Some(*until),
             ServerState::InviteProceeding { .. }
@@ -319,7 +332,12 @@ mod tests {
         m.on_send(486, b"486".to_vec(), t0).unwrap();
         let (sent, ack_timeout) = run(&mut m, t0, Duration::from_secs(40));
         // G: 0.5, 1.5, 3.5, 7.5, then every 4 s; H at 32 s.
-        assert_eq!(sent, [500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]);
+        assert_eq!(
+            sent,
+            [
+                500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500
+            ]
+        );
         assert!(ack_timeout);
     }
 
@@ -347,7 +365,10 @@ mod tests {
         let (sent, _) = run(&mut m, t0, ms(4000));
         assert_eq!(sent, [500, 1500, 3500]);
         assert!(m.on_ack(t0 + ms(4000)).acked);
-        assert!(!m.on_ack(t0 + ms(4100)).acked, "a repeated ACK is reported once");
+        assert!(
+            !m.on_ack(t0 + ms(4100)).acked,
+            "a repeated ACK is reported once"
+        );
         let (sent, ack_timeout) = run(&mut m, t0, Duration::from_secs(40));
         assert!(sent.is_empty(), "no retransmission after the ACK");
         assert!(!ack_timeout);

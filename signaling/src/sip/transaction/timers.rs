@@ -56,7 +56,11 @@ impl TimerConfig {
     /// (Timers E and G); Timer A doubles without a cap (§17.1.1.2).
     pub fn back_off(&self, current: Duration, capped: bool) -> Duration {
         let doubled = current * 2;
-        if capped { doubled.min(self.t2) } else { doubled }
+        if capped {
+            doubled.min(self.t2)
+        } else {
+            doubled
+        }
     }
 }
 
@@ -81,6 +85,9 @@ mod tests {
         }
         assert_eq!(seen, [500, 1000, 2000, 4000, 4000]);
         // Timer A keeps doubling.
-        assert_eq!(t.back_off(Duration::from_secs(4), false), Duration::from_secs(8));
+        assert_eq!(
+            t.back_off(Duration::from_secs(4), false),
+            Duration::from_secs(8)
+        );
     }
 }
