@@ -81,7 +81,7 @@ pub fn transactions(data: &[u8]) {
         layer.handle_timeout(now);
         match Message::parse(chunk) {
             Ok(Message::Request(request)) => {
-                layer.handle_request(request, FuzzPeer(i % 2 == 0), now)
+                layer.handle_request(request, FuzzPeer(i % 2 == 0), now);
             }
             Ok(Message::Response(response)) => layer.handle_response(response, now),
             Err(_) => {}

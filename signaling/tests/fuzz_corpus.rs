@@ -18,3 +18,14 @@ fn sip_corpus_replays_through_every_body() {
     }
     assert!(count >= 7, "seed corpus has {count} files");
 }
+
+#[test]
+fn sdp_corpus_replays_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus-seed/sdp");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        signaling::sdp::fuzzing::sdp(&std::fs::read(entry.unwrap().path()).unwrap());
+        count += 1;
+    }
+    assert!(count >= 8, "seed corpus has {count} files");
+}
