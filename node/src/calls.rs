@@ -6,6 +6,7 @@
 //! `tcn_calls_active`, `tcn_calls_total{outcome}`, `/status` and the drain on shutdown.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,19 +21,27 @@ pub enum CallOutcome {
     Completed,
     /// The call was refused before it started (draining, full, unroutable, unauthorised).
     Rejected,
+    /// The caller gave up before the call was answered (CANCEL).
+    Cancelled,
     /// The call started and ended abnormally, or its licence was dropped without an outcome.
     Failed,
 }
 
 impl CallOutcome {
     /// Every outcome, for pre-creating metric series.
-    pub const ALL: [Self; 3] = [Self::Completed, Self::Rejected, Self::Failed];
+    pub const ALL: [Self; 4] = [
+        Self::Completed,
+        Self::Rejected,
+        Self::Cancelled,
+        Self::Failed,
+    ];
 
     /// The metric label value.
     pub fn label(self) -> &'static str {
         match self {
             Self::Completed => "completed",
             Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
             Self::Failed => "failed",
         }
     }
@@ -71,7 +80,7 @@ struct Inner {
 
 #[derive(Debug)]
 struct State {
-    calls: BTreeMap<u64, Instant>,
+    calls: BTreeMap<u64, (Instant, Option<Arc<CallDetail>>)>,
     next_id: u64,
     max_calls: u32,
     draining: bool,
@@ -87,12 +96,68 @@ pub struct CallLicence {
 }
 
 /// One active call as `/status` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CallSummary {
     /// Node-local call number.
     pub id: u64,
     /// Seconds since admission.
     pub duration_seconds: f64,
+    /// What the call controller recorded about the call, if anything.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Arc<CallDetail>>,
+}
+
+/// What a call controller shows about a call in `/status`: the service, the media streams it
+/// receives (with live packet counts) and the DTMF digits received so far.
+#[derive(Debug, Default, Serialize)]
+pub struct CallDetail {
+    /// The service answering the call, e.g. `test`.
+    pub service: String,
+    /// Streams received.
+    pub streams: Vec<StreamStats>,
+    /// DTMF digits received so far, in order.
+    #[serde(serialize_with = "serialize_locked")]
+    pub dtmf: Mutex<String>,
+}
+
+/// One received media stream.
+#[derive(Debug, Serialize)]
+pub struct StreamStats {
+    /// `audio` or `video`.
+    pub media: &'static str,
+    /// Our RTP port.
+    pub local_port: u16,
+    /// RTP packets received.
+    #[serde(serialize_with = "serialize_count")]
+    pub packets: AtomicU64,
+}
+
+impl StreamStats {
+    /// A stream with no packet yet.
+    pub fn new(media: &'static str, local_port: u16) -> Self {
+        Self {
+            media,
+            local_port,
+            packets: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one received packet.
+    pub fn count(&self) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn serialize_count<S: serde::Serializer>(value: &AtomicU64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(value.load(Ordering::Relaxed))
+}
+
+fn serialize_locked<S: serde::Serializer>(value: &Mutex<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &value
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 impl Calls {
@@ -116,6 +181,14 @@ impl Calls {
 
     /// Admits a call, or refuses it (counted as `rejected`).
     pub fn admit(&self) -> Result<CallLicence, AdmissionError> {
+        self.admit_with(None)
+    }
+
+    /// Admits a call that shows `detail` in `/status`.
+    pub fn admit_with(
+        &self,
+        detail: Option<Arc<CallDetail>>,
+    ) -> Result<CallLicence, AdmissionError> {
         let mut state = self.inner.lock();
         let refusal = if state.draining {
             Some(AdmissionError::Draining)
@@ -133,7 +206,7 @@ impl Calls {
         }
         let id = state.next_id;
         state.next_id += 1;
-        state.calls.insert(id, Instant::now());
+        state.calls.insert(id, (Instant::now(), detail));
         self.inner.active.send_replace(state.calls.len());
         Ok(CallLicence {
             id,
@@ -165,9 +238,10 @@ impl Calls {
             .lock()
             .calls
             .iter()
-            .map(|(&id, &since)| CallSummary {
+            .map(|(&id, (since, detail))| CallSummary {
                 id,
-                duration_seconds: now.duration_since(since).as_secs_f64(),
+                duration_seconds: now.duration_since(*since).as_secs_f64(),
+                detail: detail.clone(),
             })
             .collect()
     }
@@ -187,6 +261,11 @@ impl Calls {
         tokio::time::timeout(timeout, active.wait_for(|&n| n == 0))
             .await
             .is_ok()
+    }
+
+    /// Turns true when the node orders every call to end (the drain timed out).
+    pub(crate) fn ending(&self) -> watch::Receiver<bool> {
+        self.inner.end_all.subscribe()
     }
 
     /// Tells every call holder to end its call now.

@@ -40,6 +40,7 @@ mod node;
 pub mod refusal;
 mod reload;
 pub mod signals;
+mod sip;
 mod state;
 pub mod status;
 pub mod version;

@@ -44,6 +44,12 @@ pub struct Metrics {
     alarm_active: IntGaugeVec,
     media_element_available: IntGaugeVec,
     route_lookups_total: IntCounterVec,
+    sip_requests_total: IntCounterVec,
+    sip_responses_total: IntCounterVec,
+    sip_parse_errors_total: prometheus::IntCounter,
+    sip_transactions_active: IntGauge,
+    registrations_active: IntGauge,
+    rtp_packets_received_total: IntCounterVec,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
     routing_rules: IntGauge,
@@ -127,6 +133,35 @@ impl Metrics {
             route_lookups_total.with_label_values(&[result]);
         }
         reg(Box::new(route_lookups_total.clone()));
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            let v = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            reg(Box::new(v.clone()));
+            v
+        };
+        let sip_requests_total = counter_vec(
+            "tcn_sip_requests_total",
+            "SIP requests received, by method (known methods, else `other`) and transport.",
+            &["method", "transport"],
+        );
+        let sip_responses_total = counter_vec(
+            "tcn_sip_responses_total",
+            "SIP responses sent, by status code.",
+            &["code"],
+        );
+        let rtp_packets_received_total = counter_vec(
+            "tcn_rtp_packets_received_total",
+            "RTP packets received on call media ports, by media.",
+            &["media"],
+        );
+        for media in ["audio", "video"] {
+            rtp_packets_received_total.with_label_values(&[media]);
+        }
+        let sip_parse_errors_total = prometheus::IntCounter::new(
+            "tcn_sip_parse_errors_total",
+            "SIP messages that could not be parsed (answered 400 where possible).",
+        )
+        .expect("valid metric");
+        reg(Box::new(sip_parse_errors_total.clone()));
         let break_in_blocks_total = prometheus::IntCounter::new(
             "tcn_break_in_blocks_total",
             "Sources blocked by break-in defence after repeated failed lookups.",
@@ -168,6 +203,18 @@ impl Metrics {
                 "Source addresses blocked by break-in defence now.",
             ),
             routing_rules: gauge("tcn_routing_rules", "Call Routing Rules in force."),
+            sip_transactions_active: gauge(
+                "tcn_sip_transactions_active",
+                "SIP transactions in progress.",
+            ),
+            registrations_active: gauge(
+                "tcn_registrations_active",
+                "Registration bindings in force.",
+            ),
+            sip_requests_total,
+            sip_responses_total,
+            sip_parse_errors_total,
+            rtp_packets_received_total,
             route_lookups_total,
             break_in_blocks_total,
             registry,
@@ -188,6 +235,66 @@ impl Metrics {
     /// Counts one routing lookup by result label.
     pub(crate) fn count_lookup(&self, result: &str) {
         self.route_lookups_total.with_label_values(&[result]).inc();
+    }
+
+    /// Counts one SIP request received.
+    pub(crate) fn count_sip_request(&self, method: &str, transport: &str) {
+        const KNOWN: [&str; 14] = [
+            "INVITE",
+            "ACK",
+            "BYE",
+            "CANCEL",
+            "OPTIONS",
+            "REGISTER",
+            "INFO",
+            "MESSAGE",
+            "UPDATE",
+            "PRACK",
+            "SUBSCRIBE",
+            "NOTIFY",
+            "REFER",
+            "PUBLISH",
+        ];
+        let method = if KNOWN.contains(&method) {
+            method
+        } else {
+            "other"
+        };
+        self.sip_requests_total
+            .with_label_values(&[method, transport])
+            .inc();
+    }
+
+    /// Counts one SIP response sent.
+    pub(crate) fn count_sip_response(&self, code: u16) {
+        self.sip_responses_total
+            .with_label_values(&[&code.to_string()])
+            .inc();
+    }
+
+    /// Counts one message that could not be parsed.
+    pub(crate) fn count_sip_parse_error(&self) {
+        self.sip_parse_errors_total.inc();
+    }
+
+    /// Sets the number of SIP transactions in progress.
+    pub(crate) fn set_sip_transactions(&self, active: usize) {
+        self.sip_transactions_active
+            .set(i64::try_from(active).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the number of registration bindings.
+    #[allow(dead_code)] // the registrar lands with the next step of the SIP front end
+    pub(crate) fn set_registrations(&self, active: usize) {
+        self.registrations_active
+            .set(i64::try_from(active).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one RTP packet received on a call's media port.
+    pub(crate) fn count_rtp(&self, media: &'static str) {
+        self.rtp_packets_received_total
+            .with_label_values(&[media])
+            .inc();
     }
 
     /// Counts one source newly blocked by break-in defence.

@@ -31,6 +31,7 @@ pub struct Node {
     shared: Arc<Shared>,
     admin: TcpListener,
     admin_addr: SocketAddr,
+    sip: crate::sip::Listeners,
 }
 
 impl Node {
@@ -67,6 +68,8 @@ impl Node {
             "routing loaded"
         );
         let break_in = routing::break_in::BreakInGuard::new(config.routing.break_in.clone());
+        let sip = crate::sip::Listeners::bind(&config.sip).await?;
+        info!(udp = ?sip.udp_addr(), tcp = ?sip.tcp_addr(), "SIP listening");
         let media_ports = MediaPorts::new(config.media.port_range);
         let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
         info!(
@@ -97,12 +100,23 @@ impl Node {
             shared,
             admin,
             admin_addr,
+            sip,
         })
     }
 
     /// Where the admin API listens (the real port when `admin.listen` asked for port 0).
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
+    }
+
+    /// Where SIP over UDP listens (the real port when `sip.udp` asked for port 0).
+    pub fn sip_udp_addr(&self) -> Option<SocketAddr> {
+        self.sip.udp_addr()
+    }
+
+    /// Where SIP over TCP listens.
+    pub fn sip_tcp_addr(&self) -> Option<SocketAddr> {
+        self.sip.tcp_addr()
     }
 
     /// The call registry, for the call controller.
@@ -135,7 +149,10 @@ impl Node {
             shared,
             admin,
             admin_addr,
+            sip,
         } = self;
+        let (stop_sip, sip_stopped) = tokio::sync::watch::channel(false);
+        let sip_task = tokio::spawn(crate::sip::serve(Arc::clone(&shared), sip, sip_stopped));
         let mut hangup = signals::hangup().map_err(StartError::Signals)?;
         let (stop_admin, admin_stopped) = oneshot::channel::<()>();
         let server =
@@ -161,6 +178,8 @@ impl Node {
         }
 
         drain(&shared).await;
+        let _ = stop_sip.send(true);
+        let _ = sip_task.await;
         let _ = stop_admin.send(());
         match server.await {
             Ok(Ok(())) => {}

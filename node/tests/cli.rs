@@ -193,7 +193,8 @@ fn run_serves_then_exits_0_on_sigterm() {
     let file = dir.join("node.toml");
     std::fs::write(
         &file,
-        "[admin]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n",
+        "[admin]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n\
+         [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n",
     )
     .unwrap();
     let mut child = Command::new(TCN)

@@ -19,6 +19,10 @@ const CONFIG: &str = r#"
 [admin]
 listen = "127.0.0.1:0"
 
+[sip]
+udp = "127.0.0.1:0"
+tcp = "127.0.0.1:0"
+
 [[meet.access_tokens]]
 name = "untrusted"
 token = "secret-untrusted"

@@ -22,7 +22,8 @@ fn rule_of(lookup: &routing::router::Lookup) -> &str {
     }
 }
 
-const BASE: &str = "[node]\nname = \"reloader\"\n[admin]\nlisten = \"127.0.0.1:0\"\n";
+const BASE: &str = "[node]\nname = \"reloader\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+                    [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n";
 
 fn config_file() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sighup_reload");
@@ -111,10 +112,10 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     );
     assert_eq!(reloads(addr, "applied").await, Some(1.0));
 
-    // 3. Fixing the file clears the alarm. A listener change needs a restart: it is not applied.
+    // 3. Fixing the file clears the alarm. A port range change needs a restart: not applied.
     std::fs::write(
         &file,
-        format!("{BASE}[capacity]\nmax_calls = 5\n[sip]\nudp = \"127.0.0.1:5999\"\n{RULE_B}"),
+        format!("{BASE}[capacity]\nmax_calls = 5\n[media]\nport_range = [40000, 48999]\n{RULE_B}"),
     )
     .unwrap();
     hangup();
@@ -132,8 +133,9 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     assert_eq!(rule_of(&held), "rule-a");
     assert_eq!(json["alarms"].as_array().unwrap().len(), 0);
     assert_eq!(
-        json["sip"]["udp"], "0.0.0.0:5060",
-        "listener changes wait for a restart"
+        json["media_ports"]["range"],
+        serde_json::json!([40000, 49999]),
+        "port range changes wait for a restart"
     );
 
     stop.send(()).unwrap();

@@ -137,6 +137,13 @@ pub struct SipConfig {
     /// PEM private key for `tls_cert`. Default: none. Required when `tls_cert` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    /// Alias of the built-in test call service: a call to it is answered at once, opens the
+    /// negotiated RTP ports and counts the packets it receives per stream (shown per call in
+    /// `/status`). Default `"test"`; empty turns it off.
+    pub test_alias: String,
+    /// Like `test_alias`, but rings (180) for 2 s before answering: for testing CANCEL.
+    /// Default `"ringing"`; empty turns it off.
+    pub test_ring_alias: String,
 }
 
 impl SipConfig {
@@ -154,6 +161,8 @@ impl Default for SipConfig {
             tls: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5061)),
             tls_cert: None,
             tls_key: None,
+            test_alias: "test".to_owned(),
+            test_ring_alias: "ringing".to_owned(),
         }
     }
 }

@@ -15,7 +15,8 @@ use tokio::net::TcpStream;
 pub fn test_config() -> Config {
     Config::from_toml_str(
         "[node]\nname = \"test-node\"\ndrain_timeout = \"10s\"\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n[capacity]\nmax_calls = 3\n",
+         [admin]\nlisten = \"127.0.0.1:0\"\n[capacity]\nmax_calls = 3\n\
+         [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n",
     )
     .expect("test config is valid")
 }

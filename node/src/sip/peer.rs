@@ -1,0 +1,38 @@
+//! Where a SIP message came from, and where its answer goes.
+
+use std::net::SocketAddr;
+
+use signaling::sip::transaction::Peer;
+
+/// A SIP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// SIP over UDP.
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+}
+
+impl Transport {
+    /// The metric label and `transport=` parameter value.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Udp => "udp",
+            Self::Tcp => "tcp",
+        }
+    }
+}
+
+/// A peer: the transport, the remote address, and for streams the connection.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SipPeer {
+    pub(crate) transport: Transport,
+    pub(crate) remote: SocketAddr,
+    pub(crate) connection: Option<u64>,
+}
+
+impl Peer for SipPeer {
+    fn is_reliable(&self) -> bool {
+        self.transport != Transport::Udp
+    }
+}
