@@ -172,23 +172,22 @@ fn run(path: Option<PathBuf>) -> ExitCode {
 /// stdout (a supervisor that stopped reading) must not bring the node down.
 fn announce(node: &node::Node) {
     let config = node.config();
-    let tls = if config.sip.tls_enabled() {
-        config.sip.tls.to_string()
-    } else {
-        "off".to_owned()
-    };
+    let show =
+        |addr: Option<std::net::SocketAddr>| addr.map_or_else(|| "-".to_owned(), |a| a.to_string());
     let text = format!(
         "tcn node '{name}' is up\n\
          \x20 admin API   http://{admin}/status  /metrics  /healthz  /readyz\n\
-         \x20 SIP         udp {udp}  tcp {tcp}  tls {tls} (configured; not answered yet: \
-         the SIP front end is not built)\n\
+         \x20 SIP         udp {udp}  tcp {tcp}  (TLS not served yet)\n\
+         \x20 test call   sip:{test}@<this host>  answers, counts RTP and DTMF (see /status)\n\
          \x20 media ports {media}  signalling ports {signaling}\n\
-         \x20 conference backend: none yet (the Meet side and its simulator are not built)\n\
+         \x20 conference backend: none yet (the Meet side and its simulator are not built):\n\
+         \x20             calls routed to Meet are answered 480\n\
          \x20 stop with Ctrl-C (SIGINT) or SIGTERM; reload the config with SIGHUP\n",
         name = config.node.name,
         admin = node.admin_addr(),
-        udp = config.sip.udp,
-        tcp = config.sip.tcp,
+        udp = show(node.sip_udp_addr()),
+        tcp = show(node.sip_tcp_addr()),
+        test = config.sip.test_alias,
         media = config.media.port_range,
         signaling = config.signaling.port_range,
     );

@@ -94,6 +94,7 @@ impl Node {
             capacity: Mutex::new(capacity),
             reload_error: Mutex::new(None),
             router: RwLock::new(Arc::new(router)),
+            sip_bound: (sip.udp_addr(), sip.tcp_addr()),
             break_in: Mutex::new(break_in),
         });
         Ok(Self {

@@ -66,17 +66,15 @@ pub struct PortStatus {
     pub total: usize,
 }
 
-/// SIP listeners as configured.
+/// SIP listeners.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct SipStatus {
-    /// `sip.udp`.
-    pub udp: SocketAddr,
-    /// `sip.tcp`.
-    pub tcp: SocketAddr,
-    /// `sip.tls`, or null when TLS is off.
+    /// Where SIP over UDP listens.
+    pub udp: Option<SocketAddr>,
+    /// Where SIP over TCP listens.
+    pub tcp: Option<SocketAddr>,
+    /// `sip.tls` when configured. SIP over TLS is not served yet.
     pub tls: Option<SocketAddr>,
-    /// Whether the node answers SIP on them. False until the SIP front end exists.
-    pub serving: bool,
 }
 
 /// Routing in force.
@@ -154,10 +152,9 @@ impl Snapshot {
             },
             media_ports,
             sip: SipStatus {
-                udp: config.sip.udp,
-                tcp: config.sip.tcp,
+                udp: shared.sip_bound.0,
+                tcp: shared.sip_bound.1,
                 tls: config.sip.tls_enabled().then_some(config.sip.tls),
-                serving: false,
             },
             routing,
             calls,

@@ -248,10 +248,11 @@ async fn connection(
             }
         }
     }
-    drop(tx);
-    // Let queued responses (e.g. the 400) go out before the socket closes.
-    let _ = write_task.await;
+    // The stack holds a sender to the writer too: it drops it on `Closed`, and then the writer
+    // sends what is queued (e.g. the 400) and closes the socket.
     let _ = inbound.send(Inbound::Closed { id }).await;
+    drop(tx);
+    let _ = write_task.await;
 }
 
 fn reject(error: &ParseError, metrics: &Metrics, from: SocketAddr) {
