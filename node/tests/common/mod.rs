@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
+pub mod sipp;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
