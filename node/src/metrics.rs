@@ -284,7 +284,6 @@ impl Metrics {
     }
 
     /// Sets the number of registration bindings.
-    #[allow(dead_code)] // the registrar lands with the next step of the SIP front end
     pub(crate) fn set_registrations(&self, active: usize) {
         self.registrations_active
             .set(i64::try_from(active).unwrap_or(i64::MAX));

@@ -23,6 +23,10 @@ tcp = "127.0.0.1:0"
 [media]
 port_range = [42000, 42199]
 
+[[sip.credentials]]
+username = "room"
+password = "s3cret"
+
 [[meet.access_tokens]]
 name = "t"
 token = "secret"
@@ -405,5 +409,69 @@ async fn a_test_call_counts_media_and_dtmf_then_ends_with_bye() {
         ))
         .await;
     assert_eq!(client.response().await.status.code(), 481);
+    running.abort();
+}
+
+#[tokio::test]
+async fn register_is_challenged_with_sha256_first_and_binds_on_a_valid_answer() {
+    use signaling::digest::{Challenge, authorize};
+
+    let (admin, udp, _, running) = start().await;
+    let client = Client::new(udp).await;
+    let port = client.port();
+    let register = |cseq: u32, authorization: &str| {
+        request("REGISTER", "sip:127.0.0.1", port, "reg1", cseq, "", "")
+            .replace("To: <sip:127.0.0.1>", "To: <sip:room@127.0.0.1>")
+            .replace(
+                "Contact:",
+                &format!("{authorization}Expires: 600\r\nContact:"),
+            )
+    };
+    client.send(&register(1, "")).await;
+    let challenged = client.response().await;
+    assert_eq!(challenged.status.code(), 401);
+    let challenges: Vec<Challenge> = challenged
+        .headers
+        .get_all("WWW-Authenticate")
+        .map(|v| Challenge::parse(v).unwrap())
+        .collect();
+    let algorithms: Vec<String> = challenges.iter().map(|c| c.algorithm.to_string()).collect();
+    assert_eq!(algorithms, ["SHA-256", "MD5"], "RFC 8760: preferred first");
+    assert!(challenges.iter().all(|c| c.realm == "tcn"));
+
+    // A wrong password: 403.
+    let wrong = authorize(
+        &challenges[0],
+        "REGISTER",
+        "sip:127.0.0.1",
+        "room",
+        "guess",
+        "c0ffee",
+        1,
+    );
+    client
+        .send(&register(2, &format!("Authorization: {wrong}\r\n")))
+        .await;
+    assert_eq!(client.response().await.status.code(), 403);
+
+    // The right one, with SHA-256: 200 and the binding.
+    let right = authorize(
+        &challenges[0],
+        "REGISTER",
+        "sip:127.0.0.1",
+        "room",
+        "s3cret",
+        "c0ffee",
+        1,
+    );
+    client
+        .send(&register(3, &format!("Authorization: {right}\r\n")))
+        .await;
+    let ok = client.response().await;
+    assert_eq!(ok.status.code(), 200);
+    let contact = ok.headers.get("Contact").unwrap();
+    assert!(contact.ends_with(";expires=600"), "{contact}");
+    let text = get(admin, "/metrics").await.unwrap().body;
+    assert_eq!(metric(&text, "tcn_registrations_active"), Some(1.0));
     running.abort();
 }

@@ -144,6 +144,26 @@ pub struct SipConfig {
     /// Like `test_alias`, but rings (180) for 2 s before answering: for testing CANCEL.
     /// Default `"ringing"`; empty turns it off.
     pub test_ring_alias: String,
+    /// Digest realm of the registrar. Default `"tcn"`.
+    pub realm: String,
+    /// Digest algorithms challenged, in order of preference (RFC 8760 §2.4: one challenge
+    /// each, preferred first): `"SHA-256"`, `"SHA-512-256"`, `"MD5"`. Default
+    /// `["SHA-256", "MD5"]`. Some devices answer only the first challenge: put `"MD5"` first
+    /// (or alone) for them.
+    pub digest_algorithms: Vec<String>,
+    /// `[[sip.credentials]]`: accounts that may REGISTER (digest, RFC 3261 §22). Default none:
+    /// the registrar is off and REGISTER is answered 405.
+    pub credentials: Vec<SipCredential>,
+}
+
+/// One registrar account.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipCredential {
+    /// User name (the digest `username`).
+    pub username: String,
+    /// Password. Never logged or printed.
+    pub password: Secret,
 }
 
 impl SipConfig {
@@ -163,6 +183,9 @@ impl Default for SipConfig {
             tls_key: None,
             test_alias: "test".to_owned(),
             test_ring_alias: "ringing".to_owned(),
+            realm: "tcn".to_owned(),
+            digest_algorithms: vec!["SHA-256".to_owned(), "MD5".to_owned()],
+            credentials: Vec::new(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     check_listeners(config)?;
     check_tls(config)?;
     config.meet.validate()?;
+    check_credentials(config)?;
     compile_routing(config).map(drop)
 }
 
@@ -124,6 +125,50 @@ fn check_listeners(config: &Config) -> Result<(), ConfigError> {
                 key,
                 format!("{addr} is the same TCP port as {other}"),
             ));
+        }
+    }
+    Ok(())
+}
+
+fn check_credentials(config: &Config) -> Result<(), ConfigError> {
+    let sip = &config.sip;
+    if sip.realm.is_empty() || sip.realm.contains(['"', '\\']) {
+        return Err(ConfigError::invalid(
+            "sip.realm",
+            "must be non-empty, without quotes or backslashes",
+        ));
+    }
+    if sip.digest_algorithms.is_empty() {
+        return Err(ConfigError::invalid(
+            "sip.digest_algorithms",
+            "must name at least one algorithm",
+        ));
+    }
+    for name in &sip.digest_algorithms {
+        if signaling::digest::Algorithm::from_name(name).is_none() {
+            return Err(ConfigError::invalid(
+                "sip.digest_algorithms",
+                format!("unknown algorithm `{name}` (expected SHA-256, SHA-512-256 or MD5)"),
+            ));
+        }
+    }
+    for (index, credential) in sip.credentials.iter().enumerate() {
+        let key = |field: &str| format!("sip.credentials[{}].{field}", credential.username);
+        if credential.username.is_empty() || credential.username.contains(['"', '\\', ':']) {
+            return Err(ConfigError::invalid(
+                format!("sip.credentials[#{}].username", index + 1),
+                "must be non-empty, without quotes, backslashes or colons",
+            ));
+        }
+        if sip.credentials[..index]
+            .iter()
+            .any(|c| c.username == credential.username)
+        {
+            return Err(ConfigError::invalid(key("username"), "duplicate user name"));
+        }
+        let password = credential.password.expose();
+        if password.is_empty() || password == super::Secret::REDACTED {
+            return Err(ConfigError::invalid(key("password"), "missing"));
         }
     }
     Ok(())

@@ -10,11 +10,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use signaling::digest::{Algorithm, AuthError, Authenticator, Credentials, DEFAULT_NONCE_LIFETIME};
 use signaling::dtmf::{DtmfDeduplicator, parse_info};
 use signaling::sdp::{
     AnswerParams, CryptoPolicy, Endpoint, LocalCapabilities, SessionDescription, answer,
 };
 use signaling::sip::message::{Host, Method, Request, Response, Scheme, StatusCode};
+use signaling::sip::registrar::{Registrar, RegistrarConfig};
 use signaling::sip::transaction::{TransactionLayer, TxEvent, TxId};
 use tracing::{debug, info, warn};
 
@@ -27,7 +29,7 @@ use crate::refusal::CallRefusal;
 use crate::state::Shared;
 
 /// Methods this node answers (RFC 3261 §20.5 Allow).
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER";
 /// Bodies this node understands (§20.1 Accept).
 const ACCEPT: &str = "application/sdp, application/dtmf-relay, application/dtmf";
 /// How long `test_ring_alias` rings before it answers.
@@ -60,6 +62,8 @@ pub(crate) struct Uas {
     local: (Option<SocketAddr>, Option<SocketAddr>),
     calls: HashMap<String, TestCall>,
     ring_deadlines: BTreeSet<(Instant, String)>,
+    registrar: Registrar,
+    authenticator: Authenticator,
 }
 
 impl Uas {
@@ -67,11 +71,22 @@ impl Uas {
         shared: Arc<Shared>,
         local: (Option<SocketAddr>, Option<SocketAddr>),
     ) -> Self {
+        let sip = shared.config().sip;
+        // Validated at load: every name is known.
+        let algorithms: Vec<Algorithm> = sip
+            .digest_algorithms
+            .iter()
+            .filter_map(|name| Algorithm::from_name(name))
+            .collect();
         Self {
             shared,
             local,
             calls: HashMap::new(),
             ring_deadlines: BTreeSet::new(),
+            registrar: Registrar::new(RegistrarConfig::default()),
+            authenticator: Authenticator::new(rand::random(), DEFAULT_NONCE_LIFETIME)
+                .with_realm(sip.realm)
+                .with_algorithms(&algorithms),
         }
     }
 
@@ -204,8 +219,8 @@ impl Uas {
             Method::Invite => self.invite(tx, request, peer, now),
             Method::Bye => Ok(self.bye(request)),
             Method::Info => Ok(self.info(request, now)),
-            Method::Register
-            | Method::Message
+            Method::Register => self.register(request, now),
+            Method::Message
             | Method::Update
             | Method::Prack
             | Method::Subscribe
@@ -221,6 +236,60 @@ impl Uas {
                 let mut response = request.response(status(501));
                 response.headers.push("Allow", ALLOW);
                 Err(response)
+            }
+        }
+    }
+
+    /// REGISTER (RFC 3261 §10.3), authenticated with digest (§22.4; RFC 8760: SHA-256 is
+    /// offered first, MD5 for older devices). Off (405) when no credentials are configured.
+    fn register(&mut self, request: &Request, now: Instant) -> Answer {
+        let sip = self.shared.config().sip;
+        if sip.credentials.is_empty() {
+            let mut response = request.response(status(405));
+            response.headers.push("Allow", ALLOW);
+            return Err(response);
+        }
+        let now_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let credentials = request
+            .headers
+            .get("Authorization")
+            .and_then(|value| Credentials::parse(value).ok());
+        let challenge = |stale: bool| {
+            let mut response = request.response(status(401));
+            for challenge in self.authenticator.challenges(&sip.realm, now_unix, stale) {
+                response
+                    .headers
+                    .push("WWW-Authenticate", challenge.to_string());
+            }
+            response
+        };
+        let Some(credentials) = credentials else {
+            return Err(challenge(false));
+        };
+        let lookup = |realm: &str, user: &str| {
+            (realm == sip.realm)
+                .then(|| sip.credentials.iter().find(|c| c.username == user))
+                .flatten()
+                .map(|c| c.password.expose().to_owned())
+        };
+        match self
+            .authenticator
+            .verify("REGISTER", &credentials, now_unix, lookup)
+        {
+            Ok(user) => {
+                let response = self.registrar.handle_register(request, now);
+                info!(user = %user.username, status = response.status.code(), "REGISTER");
+                self.shared
+                    .metrics
+                    .set_registrations(self.registrar.active());
+                Ok(response)
+            }
+            Err(AuthError::StaleNonce) => Err(challenge(true)),
+            Err(error) => {
+                debug!("REGISTER refused: {error}");
+                Err(request.response(status(403)))
             }
         }
     }
@@ -256,7 +325,9 @@ impl Uas {
             alias: &alias,
             protocol: routing::Protocol::Sip,
             source: peer.remote.ip(),
-            registered: false,
+            registered: self
+                .registrar
+                .is_registered_contact(&peer.remote.ip().to_string(), now),
         };
         match crate::call_routing::route(&self.shared, &route, now) {
             Err(refusal) => Err(refused(request, &refusal)),
