@@ -220,12 +220,7 @@ impl<P: Peer> TransactionLayer<P> {
         let step = tx
             .machine
             .on_response(status, now, || ack_for(&tx.request, &response));
-        if let Some(bytes) = step.transmit {
-            self.outputs.push_back(Output::Transmit {
-                peer: tx.peer.clone(),
-                bytes,
-            });
-        }
+        queue_transmit(&mut self.outputs, &tx.peer, step.transmit);
         if step.deliver {
             self.outputs
                 .push_back(Output::Event(TxEvent::Response { tx: id, response }));
@@ -322,12 +317,7 @@ impl<P: Peer> TransactionLayer<P> {
         {
             self.accepted.insert(dialog, tx);
         }
-        if let Some(bytes) = step.transmit {
-            self.outputs.push_back(Output::Transmit {
-                peer: server.peer.clone(),
-                bytes,
-            });
-        }
+        queue_transmit(&mut self.outputs, &server.peer, step.transmit);
         self.reschedule_server(tx);
         Ok(())
     }
@@ -372,12 +362,7 @@ impl<P: Peer> TransactionLayer<P> {
         } else {
             server.machine.on_retransmission()
         };
-        if let Some(bytes) = step.transmit {
-            self.outputs.push_back(Output::Transmit {
-                peer: server.peer.clone(),
-                bytes,
-            });
-        }
+        queue_transmit(&mut self.outputs, &server.peer, step.transmit);
         self.reschedule_server(id);
     }
 
@@ -464,12 +449,7 @@ impl<P: Peer> TransactionLayer<P> {
         };
         tx.scheduled = None;
         let step = tx.machine.on_timer(now);
-        if let Some(bytes) = step.transmit {
-            self.outputs.push_back(Output::Transmit {
-                peer: tx.peer.clone(),
-                bytes,
-            });
-        }
+        queue_transmit(&mut self.outputs, &tx.peer, step.transmit);
         if step.timed_out {
             self.outputs
                 .push_back(Output::Event(TxEvent::Timeout { tx: id }));
@@ -483,12 +463,7 @@ impl<P: Peer> TransactionLayer<P> {
         };
         tx.scheduled = None;
         let step = tx.machine.on_timer(now);
-        if let Some(bytes) = step.transmit {
-            self.outputs.push_back(Output::Transmit {
-                peer: tx.peer.clone(),
-                bytes,
-            });
-        }
+        queue_transmit(&mut self.outputs, &tx.peer, step.transmit);
         if step.ack_timeout {
             self.outputs
                 .push_back(Output::Event(TxEvent::AckTimeout { tx: id }));
@@ -502,29 +477,27 @@ impl<P: Peer> TransactionLayer<P> {
         let Some(tx) = self.clients.get_mut(&id) else {
             return;
         };
-        if let Some(old) = tx.scheduled.take() {
-            self.schedule.remove(&(old, id));
-        }
         if tx.machine.terminated() {
+            move_deadline(&mut self.schedule, &mut tx.scheduled, id, None);
             let key = tx.key.clone();
             self.clients.remove(&id);
             self.client_index.remove(&key);
             return;
         }
-        if let Some(at) = tx.machine.deadline() {
-            tx.scheduled = Some(at);
-            self.schedule.insert((at, id));
-        }
+        move_deadline(
+            &mut self.schedule,
+            &mut tx.scheduled,
+            id,
+            tx.machine.deadline(),
+        );
     }
 
     fn reschedule_server(&mut self, id: TxId) {
         let Some(tx) = self.servers.get_mut(&id) else {
             return;
         };
-        if let Some(old) = tx.scheduled.take() {
-            self.schedule.remove(&(old, id));
-        }
         if tx.machine.terminated() {
+            move_deadline(&mut self.schedule, &mut tx.scheduled, id, None);
             let key = tx.key.clone();
             let dialog = tx.dialog_key.clone();
             self.servers.remove(&id);
@@ -536,10 +509,38 @@ impl<P: Peer> TransactionLayer<P> {
             }
             return;
         }
-        if let Some(at) = tx.machine.deadline() {
-            tx.scheduled = Some(at);
-            self.schedule.insert((at, id));
-        }
+        move_deadline(
+            &mut self.schedule,
+            &mut tx.scheduled,
+            id,
+            tx.machine.deadline(),
+        );
+    }
+}
+
+/// Queues `bytes` for `peer`, when there are any.
+fn queue_transmit<P: Clone>(outputs: &mut VecDeque<Output<P>>, peer: &P, bytes: Option<Vec<u8>>) {
+    if let Some(bytes) = bytes {
+        outputs.push_back(Output::Transmit {
+            peer: peer.clone(),
+            bytes,
+        });
+    }
+}
+
+/// Moves a transaction's entry in the timer schedule from `scheduled` to `deadline`.
+fn move_deadline(
+    schedule: &mut BTreeSet<(Instant, TxId)>,
+    scheduled: &mut Option<Instant>,
+    id: TxId,
+    deadline: Option<Instant>,
+) {
+    if let Some(old) = scheduled.take() {
+        schedule.remove(&(old, id));
+    }
+    if let Some(at) = deadline {
+        *scheduled = Some(at);
+        schedule.insert((at, id));
     }
 }
 
