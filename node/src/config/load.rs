@@ -53,13 +53,27 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
         {
-            // serde_path_to_error already ends the path with the unknown key.
-            let key = if key == "." {
+            // A key that is not a TOML bare key (empty, spaces, dots...) is shown quoted, so
+            // the message names it unambiguously.
+            let shown = if !unknown.is_empty()
+                && unknown
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 unknown.to_owned()
-            } else if key == unknown || key.ends_with(&format!(".{unknown}")) {
-                key
             } else {
-                format!("{key}.{unknown}")
+                format!("{unknown:?}")
+            };
+            // serde_path_to_error already ends the path with the unknown key: replace it.
+            let parent = if key == "." || key == unknown {
+                ""
+            } else {
+                key.strip_suffix(&format!(".{unknown}")).unwrap_or(&key)
+            };
+            let key = if parent.is_empty() {
+                shown
+            } else {
+                format!("{parent}.{shown}")
             };
             let section = if key.contains('.') {
                 "this section"
@@ -155,6 +169,11 @@ mod tests {
         assert!(err.to_string().contains("expected `port_range`"), "{err}");
         let err = Config::from_toml_str("[medai]\n").unwrap_err();
         assert_eq!(err.key(), Some("medai"));
+        // Found by fuzzing: an empty quoted key used to give an empty key path.
+        let err = Config::from_toml_str("\"\" = -5\n").unwrap_err();
+        assert_eq!(err.key(), Some("\"\""), "{err}");
+        let err = Config::from_toml_str("[node]\n\"a b\" = 1\n").unwrap_err();
+        assert_eq!(err.key(), Some("node.\"a b\""), "{err}");
     }
 
     #[test]
