@@ -61,6 +61,9 @@ pub(crate) struct Uas {
     /// Bound UDP and TCP addresses, for Contact headers and the SDP address.
     local: (Option<SocketAddr>, Option<SocketAddr>),
     calls: HashMap<String, TestCall>,
+    /// Call-ID of each test call by its INVITE transaction (ACK, CANCEL and timeouts name
+    /// the transaction).
+    by_invite: HashMap<TxId, String>,
     ring_deadlines: BTreeSet<(Instant, String)>,
     registrar: Registrar,
     authenticator: Authenticator,
@@ -82,6 +85,7 @@ impl Uas {
             shared,
             local,
             calls: HashMap::new(),
+            by_invite: HashMap::new(),
             ring_deadlines: BTreeSet::new(),
             registrar: Registrar::new(RegistrarConfig::default()),
             authenticator: Authenticator::new(rand::random(), DEFAULT_NONCE_LIFETIME)
@@ -112,7 +116,7 @@ impl Uas {
                 if layer.is_answered(invite) == Some(false) {
                     // §9.2: the pending INVITE is answered 487.
                     if let Some(call_id) = self.call_of(invite) {
-                        if let Some(mut call) = self.calls.remove(&call_id) {
+                        if let Some(mut call) = self.remove_call(&call_id) {
                             finish(&mut call, CallOutcome::Cancelled);
                             let mut terminated = response_from_invite(&request, status(487));
                             set_to_tag(&mut terminated, &call.local_tag);
@@ -138,7 +142,7 @@ impl Uas {
             TxEvent::AckTimeout { tx } => {
                 if let Some(call_id) = self.call_of(tx) {
                     warn!(call_id, "no ACK for our final response: ending the call");
-                    if let Some(mut call) = self.calls.remove(&call_id) {
+                    if let Some(mut call) = self.remove_call(&call_id) {
                         finish(&mut call, CallOutcome::Failed);
                     }
                 }
@@ -173,6 +177,7 @@ impl Uas {
     /// Ends every call (drain timeout or shutdown). The caller is not told: a BYE needs the
     /// outbound request path, which comes with SIP targets.
     pub(crate) fn end_all(&mut self, _layer: &mut TransactionLayer<SipPeer>, _now: Instant) {
+        self.by_invite.clear();
         for (_, mut call) in self.calls.drain() {
             finish(&mut call, CallOutcome::Completed);
         }
@@ -193,10 +198,13 @@ impl Uas {
     }
 
     fn call_of(&self, tx: TxId) -> Option<String> {
-        self.calls
-            .iter()
-            .find(|(_, call)| call.invite == tx)
-            .map(|(id, _)| id.clone())
+        self.by_invite.get(&tx).cloned()
+    }
+
+    fn remove_call(&mut self, call_id: &str) -> Option<TestCall> {
+        let call = self.calls.remove(call_id)?;
+        self.by_invite.remove(&call.invite);
+        Some(call)
     }
 
     fn on_request(&mut self, tx: TxId, request: &Request, peer: &SipPeer, now: Instant) -> Answer {
@@ -448,6 +456,7 @@ impl Uas {
         } else {
             ok
         };
+        self.by_invite.insert(tx, call_id.to_owned());
         self.calls.insert(call_id.to_owned(), call);
         Ok(response)
     }
@@ -477,7 +486,7 @@ impl Uas {
         else {
             return request.response(status(481));
         };
-        if let Some(mut call) = self.calls.remove(&call_id) {
+        if let Some(mut call) = self.remove_call(&call_id) {
             finish(&mut call, CallOutcome::Completed);
         }
         request.response(status(200))
