@@ -3,7 +3,6 @@
 //! requests round-trip).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::PathBuf;
 
 use proptest::prelude::*;
 use signaling::fuzzing;
@@ -13,22 +12,12 @@ use signaling::sip::message::{
     NameAddr, ParseErrorKind, Request, Response, StatusCode, Uri, Via,
 };
 
-/// Every corpus message (`rfc4475/*.dat`, `rfc5118/*`), or `None` after saying the corpus is
-/// missing (from `$TCN_SIP_CORPUS`, else `shared/corpora/sip` beside the checkout).
+mod common;
+
+/// Every corpus message (`rfc4475/*.dat`, `rfc5118/*`), or `None` when the corpus is missing
+/// (see `common::corpus_dir`).
 fn corpus() -> Option<Vec<(String, Vec<u8>)>> {
-    let dir = std::env::var_os("TCN_SIP_CORPUS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpora/sip"
-            ))
-        },
-        PathBuf::from,
-    );
-    if !dir.join("rfc4475").is_dir() || !dir.join("rfc5118").is_dir() {
-        eprintln!("skipped: SIP corpus not found (set TCN_SIP_CORPUS)");
-        return None;
-    }
+    let dir = common::corpus_dir()?;
     let mut files = Vec::new();
     for sub in ["rfc4475", "rfc5118"] {
         for entry in std::fs::read_dir(dir.join(sub)).unwrap() {

@@ -9,36 +9,17 @@
 //! Max-Forwards 0) are parse successes here: the message is well-formed.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 
 use signaling::sip::message::{
     ContactValue, Host, Message, Method, NameAddr, ParseError, ParseErrorKind, Request, Response,
     Scheme, StatusCode,
 };
 
-/// The corpus directory (holding `rfc4475/` and `rfc5118/`): `$TCN_SIP_CORPUS`, else
-/// `shared/corpora/sip` beside the checkout.
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TCN_SIP_CORPUS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpora/sip"
-            ))
-        },
-        PathBuf::from,
-    );
-    dir.join("rfc4475").is_dir().then_some(dir)
-}
+mod common;
 
-/// The bytes of `rfc4475/<name>.dat`, or `None` after saying the corpus is missing.
+/// The bytes of `rfc4475/<name>.dat`, or `None` when the corpus is missing.
 fn load(name: &str) -> Option<Vec<u8>> {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipped: SIP corpus not found (set TCN_SIP_CORPUS)");
-        return None;
-    };
-    let path = dir.join("rfc4475").join(format!("{name}.dat"));
-    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    common::load("rfc4475", &format!("{name}.dat"))
 }
 
 /// Parses a message that must be accepted, and checks that it round-trips.

@@ -5,33 +5,14 @@
 //! `$TCN_SIP_CORPUS/rfc5118/`; without either, every test says it was skipped and passes.
 
 use std::net::{IpAddr, Ipv6Addr};
-use std::path::PathBuf;
 
 use signaling::sip::message::{ContactValue, Host, Message, Method, ParseErrorKind, Request};
 
-/// The corpus directory (holding `rfc4475/` and `rfc5118/`): `$TCN_SIP_CORPUS`, else
-/// `shared/corpora/sip` beside the checkout.
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TCN_SIP_CORPUS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpora/sip"
-            ))
-        },
-        PathBuf::from,
-    );
-    dir.join("rfc5118").is_dir().then_some(dir)
-}
+mod common;
 
-/// The bytes of `rfc5118/<name>`, or `None` after saying the corpus is missing.
+/// The bytes of `rfc5118/<name>`, or `None` when the corpus is missing.
 fn load(name: &str) -> Option<Vec<u8>> {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipped: SIP corpus not found (set TCN_SIP_CORPUS)");
-        return None;
-    };
-    let path = dir.join("rfc5118").join(name);
-    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    common::load("rfc5118", name)
 }
 
 /// Parses a request that must be accepted, and checks that it round-trips.
