@@ -158,52 +158,17 @@ impl ClientMachine {
     /// Fires whatever timer is due at `now`.
     pub(super) fn on_timer(&mut self, now: Instant) -> ClientStep {
         match self.state.clone() {
+            // Timer A doubles without a cap (§17.1.1.2); Timer E doubles up to T2 (§17.1.2.2).
             ClientState::Calling {
                 retransmit_at,
                 interval,
                 timeout_at,
-            } => {
-                if now >= timeout_at {
-                    self.state = ClientState::Terminated;
-                    return timed_out();
-                }
-                match retransmit_at {
-                    Some(at) if now >= at => {
-                        // Timer A doubles without a cap (§17.1.1.2).
-                        let interval = self.timers.back_off(interval, false);
-                        self.state = ClientState::Calling {
-                            retransmit_at: Some(now + interval),
-                            interval,
-                            timeout_at,
-                        };
-                        self.retransmit()
-                    }
-                    _ => ClientStep::default(),
-                }
-            }
+            } => self.first_timers(now, retransmit_at, interval, timeout_at, false),
             ClientState::Trying {
                 retransmit_at,
                 interval,
                 timeout_at,
-            } => {
-                if now >= timeout_at {
-                    self.state = ClientState::Terminated;
-                    return timed_out();
-                }
-                match retransmit_at {
-                    Some(at) if now >= at => {
-                        // Timer E doubles up to T2 (§17.1.2.2).
-                        let interval = self.timers.back_off(interval, true);
-                        self.state = ClientState::Trying {
-                            retransmit_at: Some(now + interval),
-                            interval,
-                            timeout_at,
-                        };
-                        self.retransmit()
-                    }
-                    _ => ClientStep::default(),
-                }
-            }
+            } => self.first_timers(now, retransmit_at, interval, timeout_at, true),
             ClientState::Proceeding {
                 retransmit_at,
                 timeout_at,
@@ -233,6 +198,43 @@ impl ClientMachine {
                 ClientStep::default()
             }
             ClientState::InviteProceeding | ClientState::Terminated => ClientStep::default(),
+        }
+    }
+
+    /// Calling (INVITE, Timers A/B) and Trying (non-INVITE, Timers E/F): give up at the
+    /// timeout, else retransmit with a doubled interval, capped at T2 for E.
+    fn first_timers(
+        &mut self,
+        now: Instant,
+        retransmit_at: Option<Instant>,
+        interval: Duration,
+        timeout_at: Instant,
+        capped: bool,
+    ) -> ClientStep {
+        if now >= timeout_at {
+            self.state = ClientState::Terminated;
+            return timed_out();
+        }
+        match retransmit_at {
+            Some(at) if now >= at => {
+                let interval = self.timers.back_off(interval, capped);
+                let retransmit_at = Some(now + interval);
+                self.state = if capped {
+                    ClientState::Trying {
+                        retransmit_at,
+                        interval,
+                        timeout_at,
+                    }
+                } else {
+                    ClientState::Calling {
+                        retransmit_at,
+                        interval,
+                        timeout_at,
+                    }
+                };
+                self.retransmit()
+            }
+            _ => ClientStep::default(),
         }
     }
 
