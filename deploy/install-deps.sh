@@ -7,14 +7,15 @@ set -euo pipefail
 # Build: Rust needs pkg-config and a C toolchain; the GStreamer bindings need the -dev packages.
 # Run: the media plan's elements (pipelines/src/plan.rs names the package of each one).
 # Tests: iproute2/util-linux for loopback-only network namespaces; curl for the README checks;
-# sip-tester (SIPp) for the SIP end-to-end scenarios in node/tests/sipp/.
+# sip-tester (SIPp) for the SIP end-to-end scenarios in node/tests/sipp/; baresip (with its
+# ffmpeg codecs for H.264) as a real VTC calling over UDP, TCP and TLS with SDES-SRTP.
 PACKAGES=(
   pkg-config build-essential git ca-certificates curl
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   iproute2 util-linux
-  sip-tester
+  sip-tester baresip-core baresip-ffmpeg
 )
 
 missing=()

@@ -6,7 +6,7 @@
 //! `tcn_calls_active`, `tcn_calls_total{outcome}`, `/status` and the drain on shutdown.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -127,29 +127,53 @@ pub struct StreamStats {
     pub media: &'static str,
     /// Our RTP port.
     pub local_port: u16,
-    /// RTP packets received.
+    /// True when the stream is SRTP (SDES keys agreed): then `packets` counts authenticated
+    /// packets only.
+    #[serde(serialize_with = "serialize_flag")]
+    pub srtp: AtomicBool,
+    /// RTP packets received (for SRTP, those that passed authentication and replay checks).
     #[serde(serialize_with = "serialize_count")]
     pub packets: AtomicU64,
+    /// SRTP and SRTCP packets refused (authentication failed, replayed, too short, ...); 0 for
+    /// plain RTP.
+    #[serde(serialize_with = "serialize_count")]
+    pub srtp_errors: AtomicU64,
 }
 
 impl StreamStats {
-    /// A stream with no packet yet.
+    /// A plain RTP stream with no packet yet.
     pub fn new(media: &'static str, local_port: u16) -> Self {
         Self {
             media,
             local_port,
+            srtp: AtomicBool::new(false),
             packets: AtomicU64::new(0),
+            srtp_errors: AtomicU64::new(0),
         }
+    }
+
+    /// Marks the stream as SRTP.
+    pub fn set_srtp(&self) {
+        self.srtp.store(true, Ordering::Relaxed);
     }
 
     /// Counts one received packet.
     pub fn count(&self) {
         self.packets.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Counts one packet refused by SRTP; returns the count so far, this one included.
+    pub fn count_srtp_error(&self) -> u64 {
+        self.srtp_errors.fetch_add(1, Ordering::Relaxed) + 1
+    }
 }
 
 fn serialize_count<S: serde::Serializer>(value: &AtomicU64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(value.load(Ordering::Relaxed))
+}
+
+fn serialize_flag<S: serde::Serializer>(value: &AtomicBool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(value.load(Ordering::Relaxed))
 }
 
 fn serialize_locked<S: serde::Serializer>(value: &Mutex<String>, s: S) -> Result<S::Ok, S::Error> {

@@ -41,8 +41,10 @@ pub mod refusal;
 mod reload;
 pub mod signals;
 mod sip;
+pub mod srtp;
 mod state;
 pub mod status;
+mod tls;
 pub mod version;
 
 pub use error::StartError;

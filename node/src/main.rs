@@ -177,7 +177,7 @@ fn announce(node: &node::Node) {
     let text = format!(
         "tcn node '{name}' is up\n\
          \x20 admin API   http://{admin}/status  /metrics  /healthz  /readyz\n\
-         \x20 SIP         udp {udp}  tcp {tcp}  (TLS not served yet)\n\
+         \x20 SIP         udp {udp}  tcp {tcp}  tls {tls}\n\
          \x20 test call   sip:{test}@<this host>  answers, counts RTP and DTMF (see /status)\n\
          \x20 media ports {media}  signalling ports {signaling}\n\
          \x20 conference backend: none yet (the Meet side and its simulator are not built):\n\
@@ -187,6 +187,10 @@ fn announce(node: &node::Node) {
         admin = node.admin_addr(),
         udp = show(node.sip_udp_addr()),
         tcp = show(node.sip_tcp_addr()),
+        tls = node.sip_tls_addr().map_or_else(
+            || "off (set sip.tls_cert and sip.tls_key)".to_owned(),
+            |a| a.to_string()
+        ),
         test = config.sip.test_alias,
         media = config.media.port_range,
         signaling = config.signaling.port_range,

@@ -6,6 +6,7 @@
 use prometheus::{Encoder, Gauge, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 use crate::calls::CallOutcome;
+use crate::srtp::SrtpError;
 use crate::status::Snapshot;
 
 /// Result label of `tcn_config_reloads_total`.
@@ -50,6 +51,7 @@ pub struct Metrics {
     sip_transactions_active: IntGauge,
     registrations_active: IntGauge,
     rtp_packets_received_total: IntCounterVec,
+    srtp_errors_total: IntCounterVec,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
     routing_rules: IntGauge,
@@ -156,6 +158,14 @@ impl Metrics {
         for media in ["audio", "video"] {
             rtp_packets_received_total.with_label_values(&[media]);
         }
+        let srtp_errors_total = counter_vec(
+            "tcn_srtp_errors_total",
+            "SRTP and SRTCP packets refused on call media ports, by reason.",
+            &["reason"],
+        );
+        for reason in SrtpError::LABELS {
+            srtp_errors_total.with_label_values(&[reason]);
+        }
         let sip_parse_errors_total = prometheus::IntCounter::new(
             "tcn_sip_parse_errors_total",
             "SIP messages that could not be parsed (answered 400 where possible).",
@@ -215,6 +225,7 @@ impl Metrics {
             sip_responses_total,
             sip_parse_errors_total,
             rtp_packets_received_total,
+            srtp_errors_total,
             route_lookups_total,
             break_in_blocks_total,
             registry,
@@ -293,6 +304,13 @@ impl Metrics {
     pub(crate) fn count_rtp(&self, media: &'static str) {
         self.rtp_packets_received_total
             .with_label_values(&[media])
+            .inc();
+    }
+
+    /// Counts one SRTP or SRTCP packet refused on a call's media port.
+    pub(crate) fn count_srtp_error(&self, error: SrtpError) {
+        self.srtp_errors_total
+            .with_label_values(&[error.label()])
             .inc();
     }
 

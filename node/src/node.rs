@@ -69,7 +69,8 @@ impl Node {
         );
         let break_in = routing::break_in::BreakInGuard::new(config.routing.break_in.clone());
         let sip = crate::sip::Listeners::bind(&config.sip).await?;
-        info!(udp = ?sip.udp_addr(), tcp = ?sip.tcp_addr(), "SIP listening");
+        let bound = sip.bound();
+        info!(udp = ?bound.udp, tcp = ?bound.tcp, tls = ?bound.tls, "SIP listening");
         let media_ports = MediaPorts::new(config.media.port_range);
         let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
         info!(
@@ -94,7 +95,7 @@ impl Node {
             capacity: Mutex::new(capacity),
             reload_error: Mutex::new(None),
             router: RwLock::new(Arc::new(router)),
-            sip_bound: (sip.udp_addr(), sip.tcp_addr()),
+            sip_bound: bound,
             break_in: Mutex::new(break_in),
         });
         Ok(Self {
@@ -112,12 +113,17 @@ impl Node {
 
     /// Where SIP over UDP listens (the real port when `sip.udp` asked for port 0).
     pub fn sip_udp_addr(&self) -> Option<SocketAddr> {
-        self.sip.udp_addr()
+        self.sip.bound().udp
     }
 
     /// Where SIP over TCP listens.
     pub fn sip_tcp_addr(&self) -> Option<SocketAddr> {
-        self.sip.tcp_addr()
+        self.sip.bound().tcp
+    }
+
+    /// Where SIP over TLS listens, when a certificate is configured.
+    pub fn sip_tls_addr(&self) -> Option<SocketAddr> {
+        self.sip.bound().tls
     }
 
     /// The call registry, for the call controller.

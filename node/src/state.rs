@@ -25,8 +25,8 @@ pub(crate) struct Shared {
     pub(crate) reload_error: Mutex<Option<String>>,
     /// The compiled routing configuration in force, swapped whole on reload.
     pub(crate) router: RwLock<Arc<routing::router::Router>>,
-    /// The bound SIP UDP and TCP addresses.
-    pub(crate) sip_bound: (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>),
+    /// The bound SIP listeners.
+    pub(crate) sip_bound: crate::sip::SipBound,
     /// Break-in defence; its history outlives reloads.
     pub(crate) break_in: Mutex<routing::break_in::BreakInGuard>,
 }

@@ -138,7 +138,7 @@ impl Snapshot {
             });
         }
         Self {
-            node: config.node.name.clone(),
+            node: config.node.name,
             version: build_info::VERSION,
             revision: build_info::REVISION,
             uptime_seconds: shared.started.elapsed().as_secs_f64(),
@@ -152,9 +152,9 @@ impl Snapshot {
             },
             media_ports,
             sip: SipStatus {
-                udp: shared.sip_bound.0,
-                tcp: shared.sip_bound.1,
-                tls: config.sip.tls_enabled().then_some(config.sip.tls),
+                udp: shared.sip_bound.udp,
+                tcp: shared.sip_bound.tcp,
+                tls: shared.sip_bound.tls,
             },
             routing,
             calls,

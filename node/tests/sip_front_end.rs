@@ -21,7 +21,7 @@ listen = "127.0.0.1:0"
 udp = "127.0.0.1:0"
 tcp = "127.0.0.1:0"
 [media]
-port_range = [42000, 42199]
+port_range = [22000, 22199]
 
 [[sip.credentials]]
 username = "room"
@@ -290,7 +290,7 @@ async fn a_test_call_counts_media_and_dtmf_then_ends_with_bye() {
             .expect("media port in the answer")
     };
     let (audio_port, video_port) = (port_of("audio"), port_of("video"));
-    assert!((42_000..=42_199).contains(&video_port), "{answer}");
+    assert!((22_000..=22_199).contains(&video_port), "{answer}");
     assert!(answer.contains("a=rtpmap:96 H264/90000"), "{answer}");
     client
         .send(&request(
@@ -474,4 +474,65 @@ async fn register_is_challenged_with_sha256_first_and_binds_on_a_valid_answer() 
     let text = get(admin, "/metrics").await.unwrap().body;
     assert_eq!(metric(&text, "tcn_registrations_active"), Some(1.0));
     running.abort();
+}
+
+#[tokio::test]
+async fn media_encryption_setting_decides_srtp_offers() {
+    const KEY: &str = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    let savp = format!(
+        "v=0\r\no=room 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio 30000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+         a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}\r\n"
+    );
+    let plain = "v=0\r\no=room 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio 30000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    // (setting, offer, expected status, whether the answer carries a=crypto)
+    let cases = [
+        ("off", savp.as_str(), 488, false),
+        ("off", plain, 200, false),
+        ("on", plain, 488, false),
+        ("on", savp.as_str(), 200, true),
+        ("besteffort", savp.as_str(), 200, true),
+        ("besteffort", plain, 200, false),
+    ];
+    for (n, (setting, offer, expected, crypto)) in cases.into_iter().enumerate() {
+        let text = CONFIG.replace(
+            "[media]",
+            &format!("media_encryption = \"{setting}\"\n[media]"),
+        );
+        let node = Node::start(Config::from_toml_str(&text).unwrap())
+            .await
+            .unwrap();
+        let udp = node.sip_udp_addr().unwrap();
+        let running = tokio::spawn(node.run_until(std::future::pending()));
+        let client = Client::new(udp).await;
+        let call_id = format!("enc{n}");
+        client
+            .send(
+                &request(
+                    "INVITE",
+                    "sip:test@127.0.0.1",
+                    client.port(),
+                    &call_id,
+                    1,
+                    "",
+                    offer,
+                )
+                .replace("Contact:", "Content-Type: application/sdp\r\nContact:"),
+            )
+            .await;
+        let response = client.response().await;
+        assert_eq!(
+            response.status.code(),
+            expected,
+            "media_encryption = {setting}: {response:?}"
+        );
+        let answer = String::from_utf8_lossy(&response.body);
+        assert_eq!(
+            answer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"),
+            crypto,
+            "{setting}: {answer}"
+        );
+        running.abort();
+    }
 }

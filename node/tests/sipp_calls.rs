@@ -76,18 +76,18 @@ target = { kind = "meet", access_token = "lab" }
 
 /// Media ranges, one per test, so that tests running side by side never share ports.
 mod media_base {
-    pub(super) const OPTIONS_UDP: u16 = 41_000;
-    pub(super) const OPTIONS_TCP: u16 = 41_100;
-    pub(super) const CALL_UDP: u16 = 41_200;
-    pub(super) const CALL_TCP: u16 = 41_300;
-    pub(super) const UNKNOWN_UDP: u16 = 41_400;
-    pub(super) const UNKNOWN_TCP: u16 = 41_500;
-    pub(super) const MALFORMED_UDP: u16 = 41_600;
-    pub(super) const MALFORMED_TCP: u16 = 41_700;
-    pub(super) const CONTENT_LENGTH_UDP: u16 = 41_800;
-    pub(super) const CANCEL_UDP: u16 = 41_900;
-    pub(super) const CANCEL_TCP: u16 = 42_000;
-    pub(super) const REGISTER_UDP: u16 = 42_100;
+    pub(super) const OPTIONS_UDP: u16 = 24_000;
+    pub(super) const OPTIONS_TCP: u16 = 24_100;
+    pub(super) const CALL_UDP: u16 = 24_200;
+    pub(super) const CALL_TCP: u16 = 24_300;
+    pub(super) const UNKNOWN_UDP: u16 = 24_400;
+    pub(super) const UNKNOWN_TCP: u16 = 24_500;
+    pub(super) const MALFORMED_UDP: u16 = 24_600;
+    pub(super) const MALFORMED_TCP: u16 = 24_700;
+    pub(super) const CONTENT_LENGTH_UDP: u16 = 24_800;
+    pub(super) const CANCEL_UDP: u16 = 24_900;
+    pub(super) const CANCEL_TCP: u16 = 25_000;
+    pub(super) const REGISTER_UDP: u16 = 25_100;
 }
 
 /// A node serving in the background of one test.

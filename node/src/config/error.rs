@@ -40,7 +40,7 @@ impl ConfigError {
     /// Exit status of `tcn check-config` and `tcn run` for a refused configuration.
     pub const EXIT_CODE: u8 = 2;
 
-    pub(super) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {
             key: key.into(),
             reason: reason.into(),

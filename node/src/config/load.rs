@@ -14,9 +14,13 @@ impl Config {
         })?;
         let mut config = parse(&text)?;
         let folder = path.parent().unwrap_or_else(|| Path::new("."));
-        for file in [&mut config.sip.tls_cert, &mut config.sip.tls_key]
-            .into_iter()
-            .flatten()
+        for file in [
+            &mut config.sip.tls_cert,
+            &mut config.sip.tls_key,
+            &mut config.sip.tls_ca,
+        ]
+        .into_iter()
+        .flatten()
         {
             if file.is_relative() {
                 *file = folder.join(&*file);

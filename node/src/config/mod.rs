@@ -137,6 +137,24 @@ pub struct SipConfig {
     /// PEM private key for `tls_cert`. Default: none. Required when `tls_cert` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    /// PEM certificates trusted when the node connects out over TLS (outbound SIP legs).
+    /// Default: none, which trusts the system bundle `/etc/ssl/certs/ca-certificates.crt`.
+    /// The peer's certificate must name the host (or IP address) dialled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
+    /// SDES-SRTP (RFC 4568) on SIP calls: `"besteffort"` (SRTP when the caller offers keys,
+    /// plain RTP otherwise), `"on"` (SRTP or no call: an offer without keys is answered 488),
+    /// `"off"` (plain RTP only: an `RTP/SAVP` offer is answered 488). Default `"besteffort"`.
+    pub media_encryption: MediaEncryption,
+    /// Session timers (RFC 4028): the session interval the node asks for, or shortens a
+    /// caller's longer request to. The refresher re-INVITEs at half of it; a call nobody
+    /// refreshes is ended with a BYE. Default `30m`; at least `min_se`.
+    #[serde(with = "routing::duration")]
+    pub session_expires: Duration,
+    /// The shortest session interval accepted (RFC 4028 `Min-SE`); a shorter request is
+    /// answered 422. Default `90s`, the RFC's floor, which is also the least allowed.
+    #[serde(with = "routing::duration")]
+    pub min_se: Duration,
     /// Alias of the built-in test call service: a call to it is answered at once, opens the
     /// negotiated RTP ports and counts the packets it receives per stream (shown per call in
     /// `/status`). Default `"test"`; empty turns it off.
@@ -154,6 +172,19 @@ pub struct SipConfig {
     /// `[[sip.credentials]]`: accounts that may REGISTER (digest, RFC 3261 §22). Default none:
     /// the registrar is off and REGISTER is answered 405.
     pub credentials: Vec<SipCredential>,
+}
+
+/// `sip.media_encryption`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaEncryption {
+    /// SRTP or no call.
+    On,
+    /// SRTP when offered.
+    #[default]
+    BestEffort,
+    /// Plain RTP only.
+    Off,
 }
 
 /// One registrar account.
@@ -181,6 +212,10 @@ impl Default for SipConfig {
             tls: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5061)),
             tls_cert: None,
             tls_key: None,
+            tls_ca: None,
+            media_encryption: MediaEncryption::BestEffort,
+            session_expires: Duration::from_secs(1800),
+            min_se: Duration::from_secs(90),
             test_alias: "test".to_owned(),
             test_ring_alias: "ringing".to_owned(),
             realm: "tcn".to_owned(),

@@ -28,6 +28,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     check_ranges(config)?;
     check_listeners(config)?;
     check_tls(config)?;
+    check_session_timers(config)?;
     config.meet.validate()?;
     check_credentials(config)?;
     compile_routing(config).map(drop)
@@ -180,7 +181,39 @@ fn tcp_clash(a: SocketAddr, b: SocketAddr) -> bool {
         && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
+/// RFC 4028 §4: Min-SE is at least 90 s, and the interval we ask for is at least Min-SE.
+fn check_session_timers(config: &Config) -> Result<(), ConfigError> {
+    let sip = &config.sip;
+    if sip.min_se < Duration::from_secs(90) {
+        return Err(ConfigError::invalid(
+            "sip.min_se",
+            format!(
+                "{} is below 90s, the least RFC 4028 allows",
+                humantime::format_duration(sip.min_se)
+            ),
+        ));
+    }
+    if sip.session_expires < sip.min_se {
+        return Err(ConfigError::invalid(
+            "sip.session_expires",
+            format!(
+                "{} is below sip.min_se ({})",
+                humantime::format_duration(sip.session_expires),
+                humantime::format_duration(sip.min_se)
+            ),
+        ));
+    }
+    if sip.session_expires.as_secs() > u64::from(u32::MAX) {
+        return Err(ConfigError::invalid("sip.session_expires", "too long"));
+    }
+    Ok(())
+}
+
 fn check_tls(config: &Config) -> Result<(), ConfigError> {
+    if let Some(ca) = &config.sip.tls_ca {
+        check_pem("sip.tls_ca", ca, "CERTIFICATE-----")?;
+        crate::tls::client_config(Some(ca)).map(drop)?;
+    }
     match (&config.sip.tls_cert, &config.sip.tls_key) {
         (None, None) => Ok(()),
         (Some(_), None) => Err(ConfigError::invalid(
@@ -193,7 +226,9 @@ fn check_tls(config: &Config) -> Result<(), ConfigError> {
         )),
         (Some(cert), Some(key)) => {
             check_pem("sip.tls_cert", cert, "CERTIFICATE-----")?;
-            check_pem("sip.tls_key", key, "PRIVATE KEY-----")
+            check_pem("sip.tls_key", key, "PRIVATE KEY-----")?;
+            // The pair must load into rustls: a key that does not match is refused here.
+            crate::tls::server_config(cert, key).map(drop)
         }
     }
 }

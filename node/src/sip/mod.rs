@@ -1,23 +1,31 @@
 //! The node's SIP front end: listeners, the transaction layer's driver, and the calls it
 //! answers.
 //!
-//! - [`transport`]: UDP and TCP listeners. Datagrams and stream messages are parsed here; a
+//! - [`transport`]: UDP, TCP and TLS listeners. Datagrams and stream messages are parsed here; a
 //!   malformed request is answered `400` with a reason that names the problem, straight from
 //!   the transport, and the listener keeps serving.
 //! - [`stack`]: one task that owns `signaling`'s sans-IO [`TransactionLayer`], feeds it what the
 //!   transports receive and the time, and sends what it asks for.
-//! - [`uas`]: the transaction user: OPTIONS (for load-balancer probes), INVITE through
-//!   admission and routing, the built-in test call service, re-INVITE, INFO DTMF, BYE, CANCEL.
+//! - [`uas`]: the transaction user: OPTIONS (for load-balancer probes), REGISTER, INVITE
+//!   through admission and routing, CANCEL.
+//! - [`test_service`]: the built-in test call service and its dialogs: re-INVITE, UPDATE,
+//!   INFO DTMF, MESSAGE, BYE, session timers (RFC 4028), and the BYE with a Reason when the
+//!   node ends a call.
+//! - [`outgoing`]: the Via and the destination of requests the node sends in a dialog.
 //! - [`test_call`]: the test service's media: RTP sockets from the media range that count what
 //!   they receive per stream and decode RFC 4733 DTMF.
 //!
 //! [`TransactionLayer`]: signaling::sip::transaction::TransactionLayer
 
+mod outbound;
+mod outgoing;
 mod peer;
 mod stack;
 mod test_call;
+mod test_service;
+mod tls;
 mod transport;
 mod uas;
 
 pub(crate) use stack::serve;
-pub(crate) use transport::Listeners;
+pub(crate) use transport::{Listeners, SipBound};

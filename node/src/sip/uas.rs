@@ -1,79 +1,52 @@
 //! The transaction user: what the node answers to each request.
 //!
-//! Calls today: the built-in test service (`sip.test_alias`, and `sip.test_ring_alias`, which
-//! rings for 2 s first); every other INVITE goes through admission and routing, and a target the
-//! node cannot serve yet (Meet, outbound SIP, Virtual Reception) is answered 480. Refusals use
-//! the one mapping in `crate::refusal`.
+//! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
+//! admission and routing; a target the node cannot serve yet (Meet, outbound SIP, Virtual
+//! Reception) is answered 480. Calls to the test aliases and their in-dialog requests go to
+//! the [`TestService`]. Refusals use the one mapping in `crate::refusal`.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Instant;
 
 use signaling::digest::{Algorithm, AuthError, Authenticator, Credentials, DEFAULT_NONCE_LIFETIME};
-use signaling::dtmf::{DtmfDeduplicator, parse_info};
-use signaling::sdp::{
-    AnswerParams, CryptoPolicy, Endpoint, LocalCapabilities, SessionDescription, answer,
-};
-use signaling::sip::message::{Host, Method, Request, Response, Scheme, StatusCode};
+use signaling::sip::message::{Host, Method, NameAddr, Request, Response, Scheme, StatusCode};
 use signaling::sip::registrar::{Registrar, RegistrarConfig};
 use signaling::sip::transaction::{TransactionLayer, TxEvent, TxId};
 use tracing::{debug, info, warn};
 
 use super::peer::{SipPeer, Transport};
-use super::test_call::{self, MediaTasks, SharedDedup, StreamPlan};
+use super::test_service::{NewCall, TestService};
+use super::transport::SipBound;
 use crate::call_routing::RouteRequest;
-use crate::calls::{CallDetail, CallLicence, CallOutcome, StreamStats};
-use crate::media_ports::PortPair;
 use crate::refusal::CallRefusal;
 use crate::state::Shared;
 
 /// Methods this node answers (RFC 3261 §20.5 Allow).
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER";
+pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, REGISTER";
 /// Bodies this node understands (§20.1 Accept).
-const ACCEPT: &str = "application/sdp, application/dtmf-relay, application/dtmf";
-/// How long `test_ring_alias` rings before it answers.
-const RING_TIME: Duration = Duration::from_secs(2);
+pub(super) const ACCEPT: &str =
+    "application/sdp, application/dtmf-relay, application/dtmf, text/plain";
+/// Extensions this node supports (§20.37): session timers (RFC 4028).
+pub(super) const SUPPORTED: &str = "timer";
+/// Extensions a request may require of us (RFC 3261 §8.2.2.3).
+const UNDERSTOOD: [&str; 1] = ["timer"];
 
 /// A request-handling outcome that ends in a response.
 type Answer = Result<Response, Response>;
 
-/// One call answered by the test service.
-struct TestCall {
-    licence: Option<CallLicence>,
-    invite: TxId,
-    local_tag: String,
-    detail: Arc<CallDetail>,
-    dedup: SharedDedup,
-    session_id: u64,
-    version: u64,
-    endpoints: (Endpoint, Endpoint),
-    /// The 200 to send when the ring time is over (ringing alias only).
-    pending: Option<(Instant, Response)>,
-    confirmed: bool,
-    _ports: Vec<PortPair>,
-    _media: MediaTasks,
-}
-
 /// The node's SIP transaction user.
 pub(crate) struct Uas {
     shared: Arc<Shared>,
-    /// Bound UDP and TCP addresses, for Contact headers and the SDP address.
-    local: (Option<SocketAddr>, Option<SocketAddr>),
-    calls: HashMap<String, TestCall>,
-    /// Call-ID of each test call by its INVITE transaction (ACK, CANCEL and timeouts name
-    /// the transaction).
-    by_invite: HashMap<TxId, String>,
-    ring_deadlines: BTreeSet<(Instant, String)>,
+    /// Bound listener addresses, for Contact headers and the SDP address.
+    local: SipBound,
+    test: TestService,
     registrar: Registrar,
     authenticator: Authenticator,
 }
 
 impl Uas {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        local: (Option<SocketAddr>, Option<SocketAddr>),
-    ) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, local: SipBound) -> Self {
         let sip = shared.config().sip;
         // Validated at load: every name is known.
         let algorithms: Vec<Algorithm> = sip
@@ -82,11 +55,9 @@ impl Uas {
             .filter_map(|name| Algorithm::from_name(name))
             .collect();
         Self {
+            test: TestService::new(Arc::clone(&shared)),
             shared,
             local,
-            calls: HashMap::new(),
-            by_invite: HashMap::new(),
-            ring_deadlines: BTreeSet::new(),
             registrar: Registrar::new(RegistrarConfig::default()),
             authenticator: Authenticator::new(rand::random(), DEFAULT_NONCE_LIFETIME)
                 .with_realm(sip.realm)
@@ -105,132 +76,99 @@ impl Uas {
                 let response = match self.on_request(tx, &request, &peer, now) {
                     Ok(response) | Err(response) => response,
                 };
-                self.respond(layer, tx, response, now);
+                respond(&self.shared, layer, tx, response, now);
             }
             TxEvent::Cancel {
                 cancel,
                 invite,
                 request,
             } => {
-                self.respond(layer, cancel, request.response(status(200)), now);
+                respond(
+                    &self.shared,
+                    layer,
+                    cancel,
+                    request.response(status(200)),
+                    now,
+                );
                 if layer.is_answered(invite) == Some(false) {
                     // §9.2: the pending INVITE is answered 487.
-                    if let Some(call_id) = self.call_of(invite) {
-                        if let Some(mut call) = self.remove_call(&call_id) {
-                            finish(&mut call, CallOutcome::Cancelled);
-                            let mut terminated = response_from_invite(&request, status(487));
-                            set_to_tag(&mut terminated, &call.local_tag);
-                            self.respond(layer, invite, terminated, now);
+                    let terminated = self.test.on_cancel(invite, &request).unwrap_or_else(|| {
+                        let mut terminated = request.response(status(487));
+                        if let Ok(cseq) = request.cseq() {
+                            terminated
+                                .headers
+                                .set("CSeq", format!("{} INVITE", cseq.seq));
                         }
-                    } else {
-                        self.respond(
-                            layer,
-                            invite,
-                            response_from_invite(&request, status(487)),
-                            now,
-                        );
-                    }
+                        terminated
+                    });
+                    respond(&self.shared, layer, invite, terminated, now);
                 }
             }
             TxEvent::Ack { invite, .. } => {
-                if let Some(call_id) = invite.and_then(|tx| self.call_of(tx))
-                    && let Some(call) = self.calls.get_mut(&call_id)
-                {
-                    call.confirmed = true;
+                if let Some(invite) = invite {
+                    self.test.on_ack(invite);
                 }
             }
-            TxEvent::AckTimeout { tx } => {
-                if let Some(call_id) = self.call_of(tx) {
-                    warn!(call_id, "no ACK for our final response: ending the call");
-                    if let Some(mut call) = self.remove_call(&call_id) {
-                        finish(&mut call, CallOutcome::Failed);
-                    }
+            TxEvent::AckTimeout { tx } => self.test.on_ack_timeout(tx),
+            TxEvent::Response { tx, response } => {
+                if !self.test.on_response(tx, &response, layer, now) {
+                    debug!(
+                        status = response.status.code(),
+                        "response to no request of ours"
+                    );
                 }
             }
-            // No client transactions yet (outbound legs come with SIP targets).
-            TxEvent::Response { .. } | TxEvent::Timeout { .. } => {}
+            TxEvent::Timeout { tx } => self.test.on_timeout(tx, layer, now),
         }
     }
 
-    /// When the next ringing call is to be answered.
+    /// When the next ring or session timer is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.ring_deadlines.first().map(|(at, _)| *at)
+        self.test.poll_timeout()
     }
 
-    /// Answers ringing calls whose ring time is over.
+    /// Runs what is due.
     pub(crate) fn handle_timeout(&mut self, layer: &mut TransactionLayer<SipPeer>, now: Instant) {
-        while let Some((at, call_id)) = self.ring_deadlines.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.ring_deadlines.pop_first();
-            let Some(call) = self.calls.get_mut(&call_id) else {
-                continue;
-            };
-            if let Some((_, response)) = call.pending.take() {
-                let tx = call.invite;
-                self.respond(layer, tx, response, now);
-            }
-        }
+        self.test.handle_timeout(layer, now);
     }
 
-    /// Ends every call (drain timeout or shutdown). The caller is not told: a BYE needs the
-    /// outbound request path, which comes with SIP targets.
-    pub(crate) fn end_all(&mut self, _layer: &mut TransactionLayer<SipPeer>, _now: Instant) {
-        self.by_invite.clear();
-        for (_, mut call) in self.calls.drain() {
-            finish(&mut call, CallOutcome::Completed);
-        }
-        self.ring_deadlines.clear();
-    }
-
-    fn respond(
-        &self,
-        layer: &mut TransactionLayer<SipPeer>,
-        tx: TxId,
-        response: Response,
-        now: Instant,
-    ) {
-        let code = response.status.code();
-        if layer.respond(tx, response, now).is_ok() {
-            self.shared.metrics.count_sip_response(code);
-        }
-    }
-
-    fn call_of(&self, tx: TxId) -> Option<String> {
-        self.by_invite.get(&tx).cloned()
-    }
-
-    fn remove_call(&mut self, call_id: &str) -> Option<TestCall> {
-        let call = self.calls.remove(call_id)?;
-        self.by_invite.remove(&call.invite);
-        Some(call)
+    /// Ends every call (drain timeout or shutdown), each with a BYE carrying a Reason.
+    pub(crate) fn end_all(&mut self, layer: &mut TransactionLayer<SipPeer>, now: Instant) {
+        self.test.end_all(layer, now);
     }
 
     fn on_request(&mut self, tx: TxId, request: &Request, peer: &SipPeer, now: Instant) -> Answer {
         // RFC 3261 §8.2.2.3: extensions we do not support are refused with 420 + Unsupported.
-        let required: Vec<&str> = request
+        let unsupported: Vec<&str> = request
             .headers
             .get_all("Require")
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .filter(|v| !v.is_empty())
+            .filter(|tag| !UNDERSTOOD.iter().any(|u| u.eq_ignore_ascii_case(tag)))
             .collect();
-        if !required.is_empty() {
+        if !unsupported.is_empty() {
             let mut response = request.response(status(420));
-            response.headers.push("Unsupported", required.join(", "));
+            response.headers.push("Unsupported", unsupported.join(", "));
             return Err(response);
         }
+        let in_dialog = has_to_tag(request)
+            && request
+                .call_id()
+                .is_ok_and(|call_id| self.test.has(call_id));
         match request.method {
             Method::Options => Ok(self.options(request)),
-            Method::Invite if has_to_tag(request) => self.reinvite(request),
-            Method::Invite => self.invite(tx, request, peer, now),
-            Method::Bye => Ok(self.bye(request)),
-            Method::Info => Ok(self.info(request, now)),
             Method::Register => self.register(request, now),
-            Method::Message
-            | Method::Update
-            | Method::Prack
+            _ if in_dialog => self.test.in_dialog(request, now),
+            // §12.2.2: an in-dialog request for a dialog we do not have.
+            _ if has_to_tag(request) => Err(request.response(status(481))),
+            Method::Invite => self.invite(tx, request, peer, now),
+            Method::Bye | Method::Info | Method::Update => Err(request.response(status(481))),
+            // RFC 3428 pager mode: nobody here receives messages outside a call.
+            Method::Message => Err(request
+                .response(status(404))
+                .with_reason("Not Found - MESSAGE is taken inside calls only")),
+            Method::Prack
             | Method::Subscribe
             | Method::Notify
             | Method::Refer
@@ -310,6 +248,7 @@ impl Uas {
             request.response(status(if calls.draining() || full { 503 } else { 200 }));
         response.headers.push("Allow", ALLOW);
         response.headers.push("Accept", ACCEPT);
+        response.headers.push("Supported", SUPPORTED);
         response
     }
 
@@ -326,7 +265,20 @@ impl Uas {
         let sip = self.shared.config().sip;
         let ringing = !sip.test_ring_alias.is_empty() && user == sip.test_ring_alias;
         if (!sip.test_alias.is_empty() && user == sip.test_alias) || ringing {
-            return self.test_call(tx, request, peer, &call_id, ringing, now);
+            let address = self.media_address(request, peer).ok_or_else(|| {
+                warn!("no address to offer media on: set the sip listeners to a specific address");
+                request.response(status(500))
+            })?;
+            let new = NewCall {
+                tx,
+                request,
+                peer,
+                call_id: &call_id,
+                ringing,
+                address,
+                contact: self.contact(address, peer.transport),
+            };
+            return self.test.answer(&new, now);
         }
         let alias = request.uri.to_string();
         let route = RouteRequest {
@@ -348,187 +300,10 @@ impl Uas {
         }
     }
 
-    fn test_call(
-        &mut self,
-        tx: TxId,
-        request: &Request,
-        peer: &SipPeer,
-        call_id: &str,
-        ringing: bool,
-        now: Instant,
-    ) -> Answer {
-        let offer = sdp_offer(request)?;
-        let address = self.media_address(request, peer).ok_or_else(|| {
-            warn!("no address to offer media on: set sip.udp/sip.tcp to a specific address");
-            request.response(status(500))
-        })?;
-        let ports = &self.shared.media_ports;
-        let (Ok(audio), Ok(video)) = (ports.allocate(), ports.allocate()) else {
-            return Err(request
-                .response(status(503))
-                .with_reason("Service Unavailable - no media ports"));
-        };
-        let endpoints = (endpoint(address, &audio), endpoint(address, &video));
-        let session_id = rand::random::<u32>().into();
-        let (answer_sdp, negotiated) = negotiate(&offer, endpoints, session_id, 1)
-            .map_err(|code| request.response(status(code)))?;
-
-        let mut streams = Vec::new();
-        let mut plans = Vec::new();
-        if let Some(audio_stream) = &negotiated.audio {
-            plans.push(StreamPlan {
-                stats: streams.len(),
-                rtp_port: audio_stream.local.rtp_port,
-                rtcp_port: (!audio_stream.rtcp_mux).then_some(audio_stream.local.rtcp_port),
-                dtmf: audio_stream
-                    .format
-                    .telephone_event
-                    .map(|pt| (pt, audio_stream.format.clock_rate)),
-            });
-            streams.push(StreamStats::new("audio", audio_stream.local.rtp_port));
-        }
-        if let Some(video_stream) = &negotiated.video {
-            plans.push(StreamPlan {
-                stats: streams.len(),
-                rtp_port: video_stream.local.rtp_port,
-                rtcp_port: (!video_stream.rtcp_mux).then_some(video_stream.local.rtcp_port),
-                dtmf: None,
-            });
-            streams.push(StreamStats::new("video", video_stream.local.rtp_port));
-        }
-        let detail = Arc::new(CallDetail {
-            service: "test".to_owned(),
-            streams,
-            ..CallDetail::default()
-        });
-        let licence = self
-            .shared
-            .calls
-            .admit_with(Some(Arc::clone(&detail)))
-            .map_err(|e| refused(request, &CallRefusal::Admission(e)))?;
-        let dedup: SharedDedup = Arc::new(Mutex::new(DtmfDeduplicator::new()));
-        let media = test_call::start(
-            address,
-            plans,
-            Arc::clone(&detail),
-            Arc::clone(&dedup),
-            self.shared.metrics.clone(),
-        )
-        .map_err(|e| {
-            warn!("test call: cannot bind media ports: {e}");
-            request
-                .response(status(503))
-                .with_reason("Service Unavailable - media ports busy")
-        })?;
-
-        let local_tag = format!("{:08x}", rand::random::<u32>());
-        let mut ok = request.response(status(200));
-        set_to_tag(&mut ok, &local_tag);
-        ok.headers
-            .push("Contact", self.contact(address, peer.transport));
-        ok.headers.push("Allow", ALLOW);
-        ok.headers.push("Content-Type", "application/sdp");
-        ok.body = answer_sdp.to_string().into_bytes();
-        info!(call = licence.id(), ringing, "test call answered");
-        let mut call = TestCall {
-            licence: Some(licence),
-            invite: tx,
-            local_tag: local_tag.clone(),
-            detail,
-            dedup,
-            session_id,
-            version: 1,
-            endpoints,
-            pending: None,
-            confirmed: false,
-            _ports: vec![audio, video],
-            _media: media,
-        };
-        let response = if ringing {
-            let at = now + RING_TIME;
-            call.pending = Some((at, ok));
-            self.ring_deadlines.insert((at, call_id.to_owned()));
-            let mut ring = request.response(status(180));
-            set_to_tag(&mut ring, &local_tag);
-            ring.headers
-                .push("Contact", self.contact(address, peer.transport));
-            ring
-        } else {
-            ok
-        };
-        self.by_invite.insert(tx, call_id.to_owned());
-        self.calls.insert(call_id.to_owned(), call);
-        Ok(response)
-    }
-
-    /// A re-INVITE in a test call: a new answer on the same ports (hold, resume, refresh).
-    fn reinvite(&mut self, request: &Request) -> Answer {
-        let call = self
-            .dialog(request)
-            .ok_or_else(|| request.response(status(481)))?;
-        let offer = sdp_offer(request)?;
-        call.version += 1;
-        let (answer_sdp, negotiated) =
-            negotiate(&offer, call.endpoints, call.session_id, call.version)
-                .map_err(|code| request.response(status(code)))?;
-        debug!(?negotiated.audio, "re-INVITE answered");
-        let mut ok = request.response(status(200));
-        ok.headers.push("Allow", ALLOW);
-        ok.headers.push("Content-Type", "application/sdp");
-        ok.body = answer_sdp.to_string().into_bytes();
-        Ok(ok)
-    }
-
-    fn bye(&mut self, request: &Request) -> Response {
-        let Some(call_id) = self
-            .dialog(request)
-            .map(|_| request.call_id().unwrap_or_default().to_owned())
-        else {
-            return request.response(status(481));
-        };
-        if let Some(mut call) = self.remove_call(&call_id) {
-            finish(&mut call, CallOutcome::Completed);
-        }
-        request.response(status(200))
-    }
-
-    /// INFO with a DTMF body in a test call (application/dtmf-relay or application/dtmf).
-    fn info(&mut self, request: &Request, now: Instant) -> Response {
-        let Some(call) = self.dialog(request) else {
-            return request.response(status(481));
-        };
-        let content_type = request.headers.content_type().unwrap_or_default();
-        match parse_info(content_type, &request.body) {
-            Ok(dtmf) => {
-                test_call::record_dtmf(&call.detail, &call.dedup, &dtmf.to_event(), now);
-                request.response(status(200))
-            }
-            Err(error) => {
-                let mut response = request.response(status(error.sip_status()));
-                if error.sip_status() == 415 {
-                    response.headers.push("Accept", ACCEPT);
-                }
-                response
-            }
-        }
-    }
-
-    /// The test call a request belongs to: same Call-ID, and our tag in To.
-    fn dialog(&mut self, request: &Request) -> Option<&mut TestCall> {
-        let call_id = request.call_id().ok()?;
-        let to_tag = request.to().ok()?.tag().map(str::to_owned);
-        self.calls
-            .get_mut(call_id)
-            .filter(|call| to_tag.as_deref() == Some(call.local_tag.as_str()))
-    }
-
     /// The address media is offered on: the listener's own address when it is specific; else
     /// the Request-URI's host when that is an address; else loopback for a loopback peer.
     fn media_address(&self, request: &Request, peer: &SipPeer) -> Option<IpAddr> {
-        let listener = match peer.transport {
-            Transport::Udp => self.local.0,
-            Transport::Tcp => self.local.1,
-        }?;
+        let listener = self.local.of(peer.transport)?;
         if !listener.ip().is_unspecified() {
             return Some(listener.ip());
         }
@@ -543,32 +318,38 @@ impl Uas {
             .then_some(IpAddr::V4(Ipv4Addr::LOCALHOST))
     }
 
-    fn contact(&self, address: IpAddr, transport: Transport) -> String {
-        let port = match transport {
-            Transport::Udp => self.local.0,
-            Transport::Tcp => self.local.1,
-        }
-        .map_or(5060, |a| a.port());
+    fn contact(&self, address: IpAddr, transport: Transport) -> NameAddr {
+        let port = self.local.of(transport).map_or(5060, |a| a.port());
         let host = match address {
             IpAddr::V4(v4) => v4.to_string(),
             IpAddr::V6(v6) => format!("[{v6}]"),
         };
-        format!("<sip:tcn@{host}:{port};transport={}>", transport.label())
+        let text = format!("<sip:tcn@{host}:{port};transport={}>", transport.label());
+        text.parse()
+            .unwrap_or_else(|_| unreachable!("a Contact we print parses: {text}"))
     }
 }
 
-fn finish(call: &mut TestCall, outcome: CallOutcome) {
-    if let Some(licence) = call.licence.take() {
-        licence.finish(outcome);
+/// Sends `response` in server transaction `tx` and counts it.
+pub(super) fn respond(
+    shared: &Shared,
+    layer: &mut TransactionLayer<SipPeer>,
+    tx: TxId,
+    response: Response,
+    now: Instant,
+) {
+    let code = response.status.code();
+    if layer.respond(tx, response, now).is_ok() {
+        shared.metrics.count_sip_response(code);
     }
 }
 
-fn status(code: u16) -> StatusCode {
+pub(super) fn status(code: u16) -> StatusCode {
     // Only called with literal codes in 100..=699.
     StatusCode::new(code).unwrap_or(StatusCode::OK)
 }
 
-fn refused(request: &Request, refusal: &CallRefusal) -> Response {
+pub(super) fn refused(request: &Request, refusal: &CallRefusal) -> Response {
     let sip = refusal.sip_status();
     request.response(status(sip.code)).with_reason(format!(
         "{} - {}",
@@ -579,79 +360,4 @@ fn refused(request: &Request, refusal: &CallRefusal) -> Response {
 
 fn has_to_tag(request: &Request) -> bool {
     request.to().is_ok_and(|to| to.tag().is_some())
-}
-
-fn set_to_tag(response: &mut Response, tag: &str) {
-    if let Ok(mut to) = response.headers.to()
-        && to.tag().is_none()
-    {
-        to.set_tag(tag);
-        response.headers.set("To", to.to_string());
-    }
-}
-
-/// The response to an INVITE built from its CANCEL (same Via, From, To, Call-ID and CSeq
-/// number, §9.2), with the INVITE method in CSeq.
-fn response_from_invite(cancel: &Request, status: StatusCode) -> Response {
-    let mut response = cancel.response(status);
-    if let Ok(cseq) = cancel.cseq() {
-        response.headers.set("CSeq", format!("{} INVITE", cseq.seq));
-    }
-    response
-}
-
-fn sdp_offer(request: &Request) -> Result<SessionDescription, Response> {
-    if request.body.is_empty() {
-        // A late offer (no SDP in the INVITE) needs an offer in our 200 and the answer in the
-        // ACK; the test service does not do that yet.
-        return Err(request
-            .response(status(488))
-            .with_reason("Not Acceptable Here - an SDP offer is required"));
-    }
-    let content_type = request.headers.content_type().unwrap_or_default();
-    if !content_type
-        .split(';')
-        .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"))
-    {
-        let mut response = request.response(status(415));
-        response.headers.push("Accept", "application/sdp");
-        return Err(response);
-    }
-    let text = std::str::from_utf8(&request.body).map_err(|_| request.response(status(400)))?;
-    SessionDescription::parse(text).map_err(|e| {
-        request
-            .response(status(400))
-            .with_reason(format!("Bad Request - SDP: {e}").replace(['\r', '\n'], " "))
-    })
-}
-
-fn endpoint(address: IpAddr, pair: &PortPair) -> Endpoint {
-    Endpoint {
-        address,
-        rtp_port: pair.rtp(),
-        rtcp_port: pair.rtcp(),
-    }
-}
-
-fn negotiate(
-    offer: &SessionDescription,
-    (audio, video): (Endpoint, Endpoint),
-    session_id: u64,
-    version: u64,
-) -> Result<(SessionDescription, signaling::sdp::NegotiatedMedia), u16> {
-    let caps = LocalCapabilities::default();
-    let mut keys = [0u8; 60];
-    rand::fill(&mut keys);
-    let params = AnswerParams {
-        caps: &caps,
-        audio,
-        video,
-        crypto: CryptoPolicy::BestEffort,
-        srtp_key_material: keys,
-        session_id,
-        session_version: version,
-        username: "tcn",
-    };
-    answer(offer, &params).map_err(|e| e.sip_status())
 }

@@ -3,7 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
+pub mod baresip;
 pub mod sipp;
+pub mod tls;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
