@@ -86,6 +86,7 @@ fn config(index: usize, rule: &ModelRule) -> RuleConfig {
         target: TargetConfig::Sip {
             proxy: None,
             dns: true,
+            transport: Default::default(),
         },
         treat_as_trusted: false,
         max_callrate_in: None,

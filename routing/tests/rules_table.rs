@@ -567,14 +567,16 @@ fn targets_and_settings_come_from_the_rule() {
         route("sip:tie@example.com", OUT, false).target,
         Target::Sip {
             proxy: Some("a.example.net:5070".into()),
-            dns: false
+            dns: false,
+            transport: routing::rules::SipTransport::Udp,
         }
     );
     assert_eq!(
         route("sip:abc-defg-hij@google.pexip.me", OUT, false).target,
         Target::Sip {
             proxy: None,
-            dns: true
+            dns: true,
+            transport: routing::rules::SipTransport::Udp,
         }
     );
     // defaults: besteffort crypto, video, no rate limits

@@ -11,15 +11,19 @@
 //! - [`test_service`]: the built-in test call service and its dialogs: re-INVITE, UPDATE,
 //!   INFO DTMF, MESSAGE, BYE, session timers (RFC 4028), and the BYE with a Reason when the
 //!   node ends a call.
+//! - [`bridge`] and [`relay`]: calls routed to a SIP target: the outbound leg (a UAC
+//!   dialog) and the RTP relay between the legs.
 //! - [`outgoing`]: the Via and the destination of requests the node sends in a dialog.
 //! - [`test_call`]: the test service's media: RTP sockets from the media range that count what
 //!   they receive per stream and decode RFC 4733 DTMF.
 //!
 //! [`TransactionLayer`]: signaling::sip::transaction::TransactionLayer
 
+mod bridge;
 mod outbound;
 mod outgoing;
 mod peer;
+mod relay;
 mod stack;
 mod test_call;
 mod test_service;

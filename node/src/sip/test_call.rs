@@ -28,7 +28,7 @@ pub(crate) type SharedDedup = Arc<Mutex<DtmfDeduplicator>>;
 
 /// Receiving tasks of one call; they stop when this is dropped.
 #[derive(Debug, Default)]
-pub(crate) struct MediaTasks(Vec<JoinHandle<()>>);
+pub(crate) struct MediaTasks(pub(crate) Vec<JoinHandle<()>>);
 
 impl Drop for MediaTasks {
     fn drop(&mut self) {

@@ -15,12 +15,15 @@ use signaling::sip::registrar::{Registrar, RegistrarConfig};
 use signaling::sip::transaction::{TransactionLayer, TxEvent, TxId};
 use tracing::{debug, info, warn};
 
+use super::bridge::{Bridges, NewBridge};
 use super::peer::{SipPeer, Transport};
 use super::test_service::{NewCall, TestService};
 use super::transport::SipBound;
 use crate::call_routing::RouteRequest;
 use crate::refusal::CallRefusal;
 use crate::state::Shared;
+use routing::router::Outcome;
+use routing::rules::{SipTransport, Target};
 
 /// Methods this node answers (RFC 3261 §20.5 Allow).
 pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, REGISTER";
@@ -41,6 +44,7 @@ pub(crate) struct Uas {
     /// Bound listener addresses, for Contact headers and the SDP address.
     local: SipBound,
     test: TestService,
+    bridges: Bridges,
     registrar: Registrar,
     authenticator: Authenticator,
 }
@@ -56,6 +60,7 @@ impl Uas {
             .collect();
         Self {
             test: TestService::new(Arc::clone(&shared)),
+            bridges: Bridges::new(Arc::clone(&shared)),
             shared,
             local,
             registrar: Registrar::new(RegistrarConfig::default()),
@@ -73,10 +78,12 @@ impl Uas {
     ) {
         match event {
             TxEvent::Request { tx, request, peer } => {
-                let response = match self.on_request(tx, &request, &peer, now) {
-                    Ok(response) | Err(response) => response,
-                };
-                respond(&self.shared, layer, tx, response, now);
+                // `None`: a bridged call, answered when its callee answers.
+                if let Some(Ok(response) | Err(response)) =
+                    self.on_request(tx, &request, &peer, layer, now)
+                {
+                    respond(&self.shared, layer, tx, response, now);
+                }
             }
             TxEvent::Cancel {
                 cancel,
@@ -92,15 +99,19 @@ impl Uas {
                 );
                 if layer.is_answered(invite) == Some(false) {
                     // §9.2: the pending INVITE is answered 487.
-                    let terminated = self.test.on_cancel(invite, &request).unwrap_or_else(|| {
-                        let mut terminated = request.response(status(487));
-                        if let Ok(cseq) = request.cseq() {
+                    let terminated = self
+                        .test
+                        .on_cancel(invite, &request)
+                        .or_else(|| self.bridges.on_cancel(invite, layer, now))
+                        .unwrap_or_else(|| {
+                            let mut terminated = request.response(status(487));
+                            if let Ok(cseq) = request.cseq() {
+                                terminated
+                                    .headers
+                                    .set("CSeq", format!("{} INVITE", cseq.seq));
+                            }
                             terminated
-                                .headers
-                                .set("CSeq", format!("{} INVITE", cseq.seq));
-                        }
-                        terminated
-                    });
+                        });
                     respond(&self.shared, layer, invite, terminated, now);
                 }
             }
@@ -111,14 +122,20 @@ impl Uas {
             }
             TxEvent::AckTimeout { tx } => self.test.on_ack_timeout(tx),
             TxEvent::Response { tx, response } => {
-                if !self.test.on_response(tx, &response, layer, now) {
+                if !self.test.on_response(tx, &response, layer, now)
+                    && !self.bridges.on_response(tx, &response, layer, now)
+                {
                     debug!(
                         status = response.status.code(),
                         "response to no request of ours"
                     );
                 }
             }
-            TxEvent::Timeout { tx } => self.test.on_timeout(tx, layer, now),
+            TxEvent::Timeout { tx } => {
+                if !self.bridges.on_timeout(tx, layer, now) {
+                    self.test.on_timeout(tx, layer, now);
+                }
+            }
         }
     }
 
@@ -135,9 +152,17 @@ impl Uas {
     /// Ends every call (drain timeout or shutdown), each with a BYE carrying a Reason.
     pub(crate) fn end_all(&mut self, layer: &mut TransactionLayer<SipPeer>, now: Instant) {
         self.test.end_all(layer, now);
+        self.bridges.end_all(layer, now);
     }
 
-    fn on_request(&mut self, tx: TxId, request: &Request, peer: &SipPeer, now: Instant) -> Answer {
+    fn on_request(
+        &mut self,
+        tx: TxId,
+        request: &Request,
+        peer: &SipPeer,
+        layer: &mut TransactionLayer<SipPeer>,
+        now: Instant,
+    ) -> Option<Answer> {
         // RFC 3261 §8.2.2.3: extensions we do not support are refused with 420 + Unsupported.
         let unsupported: Vec<&str> = request
             .headers
@@ -150,19 +175,18 @@ impl Uas {
         if !unsupported.is_empty() {
             let mut response = request.response(status(420));
             response.headers.push("Unsupported", unsupported.join(", "));
-            return Err(response);
+            return Some(Err(response));
         }
-        let in_dialog = has_to_tag(request)
-            && request
-                .call_id()
-                .is_ok_and(|call_id| self.test.has(call_id));
-        match request.method {
+        let call_id = request.call_id().unwrap_or_default();
+        let tagged = has_to_tag(request);
+        let answer = match request.method {
             Method::Options => Ok(self.options(request)),
             Method::Register => self.register(request, now),
-            _ if in_dialog => self.test.in_dialog(request, now),
+            _ if tagged && self.test.has(call_id) => self.test.in_dialog(request, now),
+            _ if tagged && self.bridges.has(call_id) => self.bridges.in_dialog(request, layer, now),
             // §12.2.2: an in-dialog request for a dialog we do not have.
-            _ if has_to_tag(request) => Err(request.response(status(481))),
-            Method::Invite => self.invite(tx, request, peer, now),
+            _ if tagged => Err(request.response(status(481))),
+            Method::Invite => return self.invite(tx, request, peer, layer, now),
             Method::Bye | Method::Info | Method::Update => Err(request.response(status(481))),
             // RFC 3428 pager mode: nobody here receives messages outside a call.
             Method::Message => Err(request
@@ -183,7 +207,8 @@ impl Uas {
                 response.headers.push("Allow", ALLOW);
                 Err(response)
             }
-        }
+        };
+        Some(answer)
     }
 
     /// REGISTER (RFC 3261 §10.3), authenticated with digest (§22.4; RFC 8760: SHA-256 is
@@ -252,23 +277,31 @@ impl Uas {
         response
     }
 
-    fn invite(&mut self, tx: TxId, request: &Request, peer: &SipPeer, now: Instant) -> Answer {
+    /// A new INVITE: the test services, else routing. `None` when the call is bridged to a
+    /// SIP target and its answer comes later.
+    fn invite(
+        &mut self,
+        tx: TxId,
+        request: &Request,
+        peer: &SipPeer,
+        layer: &mut TransactionLayer<SipPeer>,
+        now: Instant,
+    ) -> Option<Answer> {
         // §8.2.2.1: a Request-URI scheme we do not route.
         if !matches!(request.uri.scheme, Scheme::Sip | Scheme::Sips | Scheme::Tel) {
-            return Err(request.response(status(416)));
+            return Some(Err(request.response(status(416))));
         }
-        let call_id = request
-            .call_id()
-            .map_err(|_| request.response(status(400)))?
-            .to_owned();
+        let Ok(call_id) = request.call_id().map(str::to_owned) else {
+            return Some(Err(request.response(status(400))));
+        };
         let user = request.uri.user.clone().unwrap_or_default();
         let sip = self.shared.config().sip;
         let ringing = !sip.test_ring_alias.is_empty() && user == sip.test_ring_alias;
         if (!sip.test_alias.is_empty() && user == sip.test_alias) || ringing {
-            let address = self.media_address(request, peer).ok_or_else(|| {
+            let Some(address) = self.media_address(request, peer) else {
                 warn!("no address to offer media on: set the sip listeners to a specific address");
-                request.response(status(500))
-            })?;
+                return Some(Err(request.response(status(500))));
+            };
             let new = NewCall {
                 tx,
                 request,
@@ -278,7 +311,7 @@ impl Uas {
                 address,
                 contact: self.contact(address, peer.transport),
             };
-            return self.test.answer(&new, now);
+            return Some(self.test.answer(&new, now));
         }
         let alias = request.uri.to_string();
         let route = RouteRequest {
@@ -289,15 +322,45 @@ impl Uas {
                 .registrar
                 .is_registered_contact(&peer.remote.ip().to_string(), now),
         };
-        match crate::call_routing::route(&self.shared, &route, now) {
-            Err(refusal) => Err(refused(request, &refusal)),
-            Ok(lookup) => {
-                info!(?lookup.outcome, "call routed, but its target cannot be served yet");
-                Err(request
-                    .response(status(480))
-                    .with_reason("Temporarily Unavailable - target not served yet"))
-            }
+        let lookup = match crate::call_routing::route(&self.shared, &route, now) {
+            Err(refusal) => return Some(Err(refused(request, &refusal))),
+            Ok(lookup) => lookup,
+        };
+        if let Outcome::Routed { decision, .. } = &lookup.outcome
+            && let Target::Sip {
+                proxy: Some(proxy),
+                transport,
+                ..
+            } = &decision.target
+        {
+            let Some(address) = self.media_address(request, peer) else {
+                return Some(Err(request.response(status(500))));
+            };
+            let callee_transport = match transport {
+                SipTransport::Udp => Transport::Udp,
+                SipTransport::Tcp => Transport::Tcp,
+                SipTransport::Tls => Transport::Tls,
+            };
+            let new = NewBridge {
+                tx,
+                request,
+                peer,
+                alias: &decision.alias,
+                proxy,
+                transport: *transport,
+                address,
+                caller_contact: self.contact(address, peer.transport),
+                callee_contact: self.contact(address, callee_transport),
+            };
+            return match self.bridges.start(&new, layer, now) {
+                Ok(()) => None,
+                Err(response) => Some(Err(response)),
+            };
         }
+        info!(?lookup.outcome, "call routed, but its target cannot be served yet");
+        Some(Err(request.response(status(480)).with_reason(
+            "Temporarily Unavailable - target not served yet",
+        )))
     }
 
     /// The address media is offered on: the listener's own address when it is specific; else

@@ -94,7 +94,23 @@ pub enum TargetConfig {
         /// Use DNS (RFC 3263) on the alias's domain.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         dns: bool,
+        /// The transport of the outbound leg: `udp`, `tcp` or `tls`. Default `udp`.
+        #[serde(default)]
+        transport: SipTransport,
     },
+}
+
+/// The transport of an outbound SIP leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SipTransport {
+    /// SIP over UDP.
+    #[default]
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+    /// SIP over TLS.
+    Tls,
 }
 
 /// A source network: CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address (`192.0.2.7`).

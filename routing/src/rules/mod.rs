@@ -11,7 +11,9 @@ mod replace;
 mod rule_set;
 mod trace;
 
-pub use config::{AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, TargetConfig};
+pub use config::{
+    AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, SipTransport, TargetConfig,
+};
 pub use rule_set::{CallSettings, Decision, IncomingCall, Routed, RuleSet, Target};
 pub use trace::{TraceEntry, Verdict};
 

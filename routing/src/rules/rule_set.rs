@@ -7,7 +7,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use super::config::{
-    AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, TargetConfig,
+    AccessTokenRef, Bandwidth, CallType, Crypto, Network, RuleConfig, SipTransport, TargetConfig,
 };
 use super::replace::Replacement;
 use super::trace::{TraceEntry, Verdict};
@@ -68,6 +68,8 @@ pub enum Target {
         proxy: Option<String>,
         /// Locate the destination by DNS.
         dns: bool,
+        /// The outbound leg's transport.
+        transport: SipTransport,
     },
 }
 
@@ -267,17 +269,23 @@ impl Rule {
                     trusted: token.trusted,
                 }
             }
-            TargetConfig::Sip { proxy, dns } => match (proxy, dns) {
+            TargetConfig::Sip {
+                proxy,
+                dns,
+                transport,
+            } => match (proxy, dns) {
                 (Some(proxy), false) => {
                     check_proxy(proxy).map_err(|e| error("target", e))?;
                     Target::Sip {
                         proxy: Some(proxy.to_ascii_lowercase()),
                         dns: false,
+                        transport: *transport,
                     }
                 }
                 (None, true) => Target::Sip {
                     proxy: None,
                     dns: true,
+                    transport: *transport,
                 },
                 _ => {
                     return Err(error(
