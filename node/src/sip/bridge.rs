@@ -28,7 +28,7 @@ use super::outgoing::{dialog_peer, our_via};
 use super::peer::{SipPeer, Transport};
 use super::relay::{self, Relay, Side};
 use super::test_call::MediaTasks;
-use super::uas::{ALLOW, refused, respond, status};
+use super::uas::{ALLOW, refused, respond, sdp_offer, status};
 use crate::calls::{CallDetail, CallLicence, CallOutcome, StreamStats};
 use crate::media_ports::PortPair;
 use crate::refusal::CallRefusal;
@@ -758,18 +758,4 @@ fn host_text(ip: IpAddr) -> String {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
     }
-}
-
-fn sdp_offer(request: &Request) -> Result<SessionDescription, Response> {
-    let text = std::str::from_utf8(&request.body).unwrap_or_default();
-    if text.is_empty() {
-        return Err(request
-            .response(status(488))
-            .with_reason("Not Acceptable Here - an SDP offer is required"));
-    }
-    SessionDescription::parse(text).map_err(|e| {
-        request
-            .response(status(400))
-            .with_reason(format!("Bad Request - SDP: {e}").replace(['\r', '\n'], " "))
-    })
 }

@@ -30,7 +30,7 @@ use tracing::{debug, info, warn};
 use super::outgoing::{dialog_peer, our_via};
 use super::peer::SipPeer;
 use super::test_call::{self, MediaTasks, SharedDedup, StreamPlan};
-use super::uas::{ACCEPT, ALLOW, SUPPORTED, refused, respond, status};
+use super::uas::{ACCEPT, ALLOW, SUPPORTED, refused, respond, sdp_offer, status};
 use crate::calls::{CallDetail, CallLicence, CallOutcome, StreamStats};
 use crate::config::{MediaEncryption, SipConfig};
 use crate::media_ports::PortPair;
@@ -663,32 +663,6 @@ fn stream_plans(negotiated: &NegotiatedMedia) -> (Vec<StreamPlan>, Vec<StreamSta
         streams.push(StreamStats::new("video", video_stream.local.rtp_port));
     }
     (plans, streams)
-}
-
-fn sdp_offer(request: &Request) -> Result<SessionDescription, Response> {
-    if request.body.is_empty() {
-        // A late offer (no SDP in the INVITE) needs an offer in our 200 and the answer in the
-        // ACK; the test service does not do that yet.
-        return Err(request
-            .response(status(488))
-            .with_reason("Not Acceptable Here - an SDP offer is required"));
-    }
-    let content_type = request.headers.content_type().unwrap_or_default();
-    if !content_type
-        .split(';')
-        .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"))
-    {
-        let mut response = request.response(status(415));
-        response.headers.push("Accept", "application/sdp");
-        return Err(response);
-    }
-    let text = std::str::from_utf8(&request.body).map_err(|_| request.response(status(400)))?;
-    SessionDescription::parse(text).map_err(|e| {
-        request
-            .response(status(400))
-            .with_reason(format!("Bad Request - SDP: {e}").replace(['\r', '\n'], " "))
-    })
 }
 
 fn endpoint(address: IpAddr, pair: &PortPair) -> Endpoint {

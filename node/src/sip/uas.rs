@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use signaling::digest::{Algorithm, AuthError, Authenticator, Credentials, DEFAULT_NONCE_LIFETIME};
+use signaling::sdp::SessionDescription;
 use signaling::sip::message::{Host, Method, NameAddr, Request, Response, Scheme, StatusCode};
 use signaling::sip::registrar::{Registrar, RegistrarConfig};
 use signaling::sip::transaction::{TransactionLayer, TxEvent, TxId};
@@ -423,4 +424,30 @@ pub(super) fn refused(request: &Request, refusal: &CallRefusal) -> Response {
 
 fn has_to_tag(request: &Request) -> bool {
     request.to().is_ok_and(|to| to.tag().is_some())
+}
+
+/// The SDP offer in an INVITE: 488 without one (late offers are not served yet), 415 for
+/// another body type, 400 naming the problem for SDP that does not parse.
+pub(super) fn sdp_offer(request: &Request) -> Result<SessionDescription, Response> {
+    if request.body.is_empty() {
+        return Err(request
+            .response(status(488))
+            .with_reason("Not Acceptable Here - an SDP offer is required"));
+    }
+    let content_type = request.headers.content_type().unwrap_or_default();
+    if !content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"))
+    {
+        let mut response = request.response(status(415));
+        response.headers.push("Accept", "application/sdp");
+        return Err(response);
+    }
+    let text = std::str::from_utf8(&request.body).map_err(|_| request.response(status(400)))?;
+    SessionDescription::parse(text).map_err(|e| {
+        request
+            .response(status(400))
+            .with_reason(format!("Bad Request - SDP: {e}").replace(['\r', '\n'], " "))
+    })
 }
