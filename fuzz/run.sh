@@ -15,6 +15,8 @@ case "$target" in
   config) seeds=config ;;
   alias) seeds=alias ;;
   sdp) seeds=sdp ;;
+  sip_dialog) seeds=dialog ;;
+  srtp) seeds=srtp ;;
   *) seeds=sip ;;
 esac
 export RUSTFLAGS="-C passes=sancov-module -C llvm-args=-sanitizer-coverage-level=4 \

@@ -184,6 +184,7 @@ impl SrtpSession {
         if header[0] >> 6 != 2 {
             return Err(SrtpError::Malformed);
         }
+        check_rtp_header(packet)?;
         let sequence = u16::from_be_bytes([header[2], header[3]]);
         let ssrc = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
         let highest = self.rtp_replay.get(&ssrc).and_then(|w| w.highest);
@@ -253,6 +254,7 @@ impl SrtpSession {
         if packet.len() < RTP_HEADER_LEN {
             return Err(SrtpError::TooShort { len: packet.len() });
         }
+        check_rtp_header(packet)?;
         self.outbound
             .encrypt_rtp(packet)
             .map(Into::into)
@@ -354,6 +356,65 @@ impl ReplayWindow {
             }
         }
     }
+}
+
+/// Checks that the RTP header (CSRCs and the RFC 8285 extension block with each of its
+/// elements) lies inside the packet, before the packet reaches the `rtp` crate: its parser
+/// panics on an extension element longer than the data (fuzz finding; one forged packet
+/// would stop a call's receiver), and webrtc-srtp parses the header before it checks the tag.
+fn check_rtp_header(packet: &[u8]) -> Result<(), SrtpError> {
+    let first = *packet.first().ok_or(SrtpError::TooShort { len: 0 })?;
+    let csrc_end = RTP_HEADER_LEN + 4 * usize::from(first & 0x0f);
+    if packet.len() < csrc_end {
+        return Err(SrtpError::Malformed);
+    }
+    if first & 0x10 == 0 {
+        return Ok(());
+    }
+    let word = |at: usize| -> Result<u16, SrtpError> {
+        packet
+            .get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .ok_or(SrtpError::Malformed)
+    };
+    let profile = word(csrc_end)?;
+    let start = csrc_end + 4;
+    let end = start + 4 * usize::from(word(csrc_end + 2)?);
+    if packet.len() < end {
+        return Err(SrtpError::Malformed);
+    }
+    let block = &packet[start..end];
+    let mut at = 0;
+    if profile == 0xBEDE {
+        // One-byte elements (RFC 8285 §4.2): ID 4 bits, length - 1 in 4 bits; 0 pads.
+        while let Some(&byte) = block.get(at) {
+            if byte == 0 {
+                at += 1;
+                continue;
+            }
+            if byte >> 4 == 15 {
+                break;
+            }
+            at += 1 + usize::from(byte & 0x0f) + 1;
+            if at > block.len() {
+                return Err(SrtpError::Malformed);
+            }
+        }
+    } else if profile & 0xfff0 == 0x1000 {
+        // Two-byte elements (§4.3): ID byte, length byte; 0 pads.
+        while let Some(&id) = block.get(at) {
+            if id == 0 {
+                at += 1;
+                continue;
+            }
+            let len = usize::from(*block.get(at + 1).ok_or(SrtpError::Malformed)?);
+            at += 2 + len;
+            if at > block.len() {
+                return Err(SrtpError::Malformed);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -705,5 +766,41 @@ mod tests {
         assert_eq!(estimate_index(Some(65_538), 65_534), Some(65_534), "late");
         assert_eq!(estimate_index(Some(10), 65_000), None, "before index 0");
         assert_eq!(estimate_index(Some(40_000), 100), Some(65_636));
+    }
+
+    #[test]
+    fn forged_extension_elements_are_refused_not_a_panic() {
+        // Fuzz findings: `rtp` 0.17 panics on extension elements longer than the data.
+        let hex = |text: &str| -> Vec<u8> {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let context = SrtpContext {
+            suite: CryptoSuite::AesCm128HmacSha1_80,
+            local_key: [7; SRTP_KEY_SALT_LEN],
+            remote_key: [7; SRTP_KEY_SALT_LEN],
+            tag: 1,
+        };
+        let mut session = SrtpSession::new(&context);
+        for packet in [
+            "9000000100000000123456781000000101ff000000000000000000000000",
+            "900000010000000012345678bede00011f00000000000000000000000000",
+        ] {
+            assert_eq!(
+                session.unprotect_rtp(&hex(packet)),
+                Err(SrtpError::Malformed)
+            );
+        }
+        assert_eq!(
+            session.protect_rtp(&hex("900000010000000012345678bede000113aabbccdd")),
+            Err(SrtpError::Malformed)
+        );
+        // A well-formed one-byte extension still goes through.
+        let good = hex("900000010000000012345678bede000110aa0000c0ffee");
+        let protected = session.protect_rtp(&good).unwrap();
+        let mut peer = SrtpSession::new(&context);
+        assert_eq!(peer.unprotect_rtp(&protected).unwrap(), good);
     }
 }

@@ -14,3 +14,15 @@ fn config_corpus_replays_cleanly() {
     }
     assert!(count >= 20, "seed corpus has {count} files");
 }
+
+#[test]
+fn srtp_corpus_replays_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus-seed/srtp");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        node::fuzzing::srtp(&std::fs::read(&path).unwrap());
+        count += 1;
+    }
+    assert!(count >= 6, "seed corpus has {count} files");
+}

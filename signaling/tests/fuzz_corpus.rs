@@ -1,5 +1,5 @@
-//! Replays the fuzz seed corpus (`fuzz/corpus-seed/sip`) through every SIP fuzz body on stable
-//! Rust, so each CI run exercises them without cargo-fuzz.
+//! Replays the fuzz seed corpora (`fuzz/corpus-seed/sip`, `dialog`, `sdp`) through every fuzz
+//! body that reads them on stable Rust, so each CI run exercises them without cargo-fuzz.
 
 use std::path::Path;
 
@@ -12,6 +12,7 @@ fn sip_corpus_replays_through_every_body() {
         signaling::fuzzing::message(&data);
         signaling::fuzzing::framer(&data);
         signaling::fuzzing::transactions(&data);
+        signaling::fuzzing::dialogs(&data);
         signaling::dtmf::fuzzing::rtp(&data);
         signaling::digest::fuzzing::header(&data);
         count += 1;
@@ -28,4 +29,18 @@ fn sdp_corpus_replays_cleanly() {
         count += 1;
     }
     assert!(count >= 8, "seed corpus has {count} files");
+}
+
+#[test]
+fn dialog_corpus_replays_through_every_sip_body() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus-seed/dialog");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        signaling::fuzzing::dialogs(&data);
+        signaling::fuzzing::transactions(&data);
+        signaling::fuzzing::message(&data);
+        count += 1;
+    }
+    assert!(count >= 4, "seed corpus has {count} files");
 }

@@ -197,18 +197,25 @@ fn uas_shortens_long_intervals_but_never_below_min_se() {
 #[test]
 fn uac_without_timer_support() {
     // A proxy asked for the timer: the UAC cannot act on a 422 nor refresh.
-    let request = invite("Session-Expires: 60;refresher=uac\r\n");
+    let request = invite("Session-Expires: 120;refresher=uac\r\n");
     let decision = negotiate_uas(&SessionTimerConfig::default(), &request).unwrap();
     assert_eq!(
         decision,
         UasDecision::Accept {
-            interval: 60,
+            interval: 120,
             refresher: Refresher::Uas,
             require_timer: false,
         }
     );
     let ok = answered(&request, &decision);
-    assert_eq!(ok.headers.get("Session-Expires"), Some("60;refresher=uas"));
+    assert_eq!(ok.headers.get("Session-Expires"), Some("120;refresher=uas"));
+    // Below the RFC's 90 s floor the value is invalid: raised to 90, never 0 (which would
+    // end the call at once).
+    for short in ["60", "0"] {
+        let request = invite(&format!("Session-Expires: {short}\r\n"));
+        let decision = negotiate_uas(&SessionTimerConfig::default(), &request).unwrap();
+        assert_eq!(decision.negotiated().unwrap().interval, 90, "{short}");
+    }
     assert_eq!(ok.headers.get("Require"), None);
 
     // Nobody asked: no timer, unless configured to run one for ourselves.

@@ -405,8 +405,11 @@ pub fn negotiate_uas(
         Some(asked) if supported && asked.interval < our_min_se => {
             UasDecision::Reject422 { min_se: our_min_se }
         }
+        // Without `Supported: timer` a short interval cannot be refused with 422. §9 forbids
+        // raising it, but one below the RFC's 90 s floor (§5) is invalid: it is raised to the
+        // floor, so that a `Session-Expires: 0` does not end the call at once.
         Some(asked) => UasDecision::Accept {
-            interval: asked.interval.min(preferred),
+            interval: asked.interval.min(preferred).max(MIN_SE_FLOOR),
             refresher: if supported {
                 asked.refresher.unwrap_or(config.refresher_when_unspecified)
             } else {
