@@ -7,5 +7,12 @@
 //! (an SFU with an independent WebRTC stack) used by tests, the demo and as the embedded default
 //! backend of `make run`. See `shared/docs/meet-side.md` for the design.
 //!
-//! Nothing is implemented yet: the Meet side is tracked by its own issue. Until it lands the node
-//! has no conference backend.
+//! Built so far (issue 5, in progress): [`protocol`], the data-channel messages (int64 as a
+//! number or a string on input), with the 1+7 video assignment; and [`jwt`], the gateway
+//! token minted per request (ES256 or RS256, at most 300 s), its validator for the simulator
+//! (pinned algorithms, kid, iss, aud, times, jti replay) and the credential expiry status.
+//! The session state machine, the connector and meet-sim are still to come: until they land
+//! the node has no conference backend.
+
+pub mod jwt;
+pub mod protocol;
