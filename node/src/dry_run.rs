@@ -195,8 +195,16 @@ fn describe(target: &Target) -> String {
             )
         }
         Target::Sip {
-            proxy: Some(proxy), ..
-        } => format!("SIP via proxy {proxy}"),
+            proxy: Some(proxy),
+            transport,
+            ..
+        } => format!(
+            "SIP via proxy {proxy} over {}",
+            serde_json::to_value(transport)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ),
         Target::Sip { .. } => "SIP, destination located by DNS".to_owned(),
     }
 }

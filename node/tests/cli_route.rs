@@ -111,12 +111,16 @@ fn json_output_for_each_kind_of_answer() {
     // guest join: SIP by DNS, alias unchanged
     let (_, v) = json(&["sip:abc-defg-hij@google.pexip.me"]);
     assert_eq!(v["rule"], "guest-join");
-    assert_eq!(v["target"], serde_json::json!({"kind": "sip", "dns": true}));
+    assert_eq!(
+        v["target"],
+        serde_json::json!({"kind": "sip", "dns": true, "transport": "udp"})
+    );
 
     // full-URI rule: only TLS matches
     let (_, v) = json(&["sip:boardroom@example.com;transport=tls"]);
     assert_eq!(v["rule"], "boardroom-tls");
     assert_eq!(v["target"]["proxy"], "bridge.example.com:5061");
+    assert_eq!(v["target"]["transport"], "tls");
     let (code, v) = json(&["sip:boardroom@example.com;transport=udp"]);
     assert_eq!((code, &v["rule"]), (Some(1), &serde_json::Value::Null));
 
