@@ -17,15 +17,19 @@ pub enum AlarmKind {
     ConfigReloadRejected,
     /// The CUDA driver is installed but no GPU could be used; calls run on the CPU.
     GpuUnusable,
+    /// The Google Meet gateway token expires soon (`meet.token_expiry_warning`) or has
+    /// expired (then calls into Meet are refused).
+    GatewayTokenExpiring,
 }
 
 impl AlarmKind {
     /// Every kind, for pre-creating metric series.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::CapacityReached,
         Self::MediaPortsExhausted,
         Self::ConfigReloadRejected,
         Self::GpuUnusable,
+        Self::GatewayTokenExpiring,
     ];
 
     /// The `alarm` label and `/status` name.
@@ -35,6 +39,7 @@ impl AlarmKind {
             Self::MediaPortsExhausted => "media_ports_exhausted",
             Self::ConfigReloadRejected => "config_reload_rejected",
             Self::GpuUnusable => "gpu_unusable",
+            Self::GatewayTokenExpiring => "gateway_token_expiring",
         }
     }
 }

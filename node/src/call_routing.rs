@@ -65,7 +65,10 @@ fn lookup(
             },
         ));
     }
-    let result = decide(&shared.router(), request, entry);
+    let result = decide(&shared.router(), request, entry).and_then(|lookup| {
+        gateway_token_valid(shared, &lookup)?;
+        Ok(lookup)
+    });
     match result {
         Ok(lookup) => {
             shared.metrics.count_lookup(outcome_label(&lookup.outcome));
@@ -85,6 +88,31 @@ fn lookup(
             Err(count(shared, refusal))
         }
     }
+}
+
+/// A call routed into Meet needs a gateway token that has not expired.
+fn gateway_token_valid(shared: &Shared, lookup: &Lookup) -> Result<(), CallRefusal> {
+    let Outcome::Routed { decision, .. } = &lookup.outcome else {
+        return Ok(());
+    };
+    if !matches!(decision.target, routing::rules::Target::Meet { .. }) {
+        return Ok(());
+    }
+    let Some(gateway) = shared.gateway() else {
+        return Ok(());
+    };
+    let left = gateway.seconds_left(std::time::SystemTime::now());
+    if left > 0.0 {
+        return Ok(());
+    }
+    let days_ago = (-left / 86_400.0) as u64;
+    tracing::error!(
+        days_ago,
+        subject = %gateway.subject,
+        "refusing a call into Meet: the gateway token (meet.gateway_token) has expired; \
+         request and install a renewed token"
+    );
+    Err(CallRefusal::GatewayTokenExpired { days_ago })
 }
 
 /// The pure part: parse, look up, turn non-routes into refusals.

@@ -35,6 +35,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod logging;
 pub mod media_ports;
+pub mod meet_gateway;
 pub mod metrics;
 mod node;
 pub mod refusal;

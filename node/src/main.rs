@@ -49,6 +49,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a new Meet gateway key (ES256) and the certificate request to send for a gateway
+    /// token; then set meet.gateway_key and, once issued, meet.gateway_token.
+    MeetCsr {
+        /// Where to write the private key (PEM, PKCS#8); an existing file is not overwritten.
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the certificate signing request (PEM, PKCS#10).
+        #[arg(long)]
+        csr: PathBuf,
+        /// The request's common name: the gateway's name.
+        #[arg(long, default_value = "tcn-gateway")]
+        name: String,
+    },
     /// Print version, git revision, GStreamer version and the capability probe.
     Version {
         /// Print the capability probe as JSON.
@@ -68,6 +81,7 @@ fn main() -> ExitCode {
             Err(e) => refuse(&e),
         },
         Command::Version { json } => version(json),
+        Command::MeetCsr { key, csr, name } => meet_csr(&key, &csr, &name),
         Command::Route {
             alias,
             protocol,
@@ -76,6 +90,41 @@ fn main() -> ExitCode {
             config,
             json,
         } => route(&alias, protocol, source, registered, config, json),
+    }
+}
+
+/// `tcn meet-csr`: the key is created with mode 0600 and never overwritten.
+fn meet_csr(key_path: &std::path::Path, csr_path: &std::path::Path, name: &str) -> ExitCode {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let (key, csr) = match node::meet_gateway::new_key_and_csr(name) {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("tcn: cannot make a key: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(key_path)
+        .and_then(|mut file| file.write_all(key.as_bytes()))
+        .and_then(|()| std::fs::write(csr_path, csr));
+    match written {
+        Ok(()) => {
+            println!(
+                "wrote the key to {} and the request to {}: send the request for a gateway token, \
+                 then set meet.gateway_key and meet.gateway_token",
+                key_path.display(),
+                csr_path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tcn: cannot write the key or the request: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub struct Metrics {
     gpu_present: IntGauge,
     ready: IntGauge,
     uptime: Gauge,
+    gateway_token_expiry: Gauge,
     alarm_active: IntGaugeVec,
     media_element_available: IntGaugeVec,
     route_lookups_total: IntCounterVec,
@@ -122,6 +123,13 @@ impl Metrics {
         let uptime =
             Gauge::new("tcn_uptime_seconds", "Seconds since the node started.").expect("valid");
         reg(Box::new(uptime.clone()));
+        let gateway_token_expiry = Gauge::new(
+            "tcn_gateway_token_expiry_seconds",
+            "Seconds until the Google Meet gateway token expires (negative once expired; NaN \
+             when none is configured).",
+        )
+        .expect("valid");
+        reg(Box::new(gateway_token_expiry.clone()));
 
         let route_lookups_total = IntCounterVec::new(
             Opts::new(
@@ -233,6 +241,7 @@ impl Metrics {
             config_reloads_total,
             load_ratio,
             uptime,
+            gateway_token_expiry,
         }
     }
 
@@ -331,6 +340,8 @@ impl Metrics {
             .set(i64::from(snapshot.capabilities.gpu.present()));
         self.ready.set(i64::from(snapshot.ready));
         self.uptime.set(snapshot.uptime_seconds);
+        self.gateway_token_expiry
+            .set(snapshot.meet.gateway_token_seconds_left.unwrap_or(f64::NAN));
         gauge(
             &self.break_in_blocked_sources,
             snapshot.routing.blocked_sources,

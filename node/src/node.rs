@@ -61,6 +61,10 @@ impl Node {
         })?;
 
         let router = crate::config::compile_routing(&config)?;
+        let gateway = crate::meet_gateway::GatewayCredential::load(&config.meet)?.map(Arc::new);
+        if let Some(gateway) = &gateway {
+            info!(subject = %gateway.subject, kid = gateway.key.kid(), "Meet gateway token loaded");
+        }
         info!(
             rules = router.rule_count(),
             virtual_receptions = router.reception_count(),
@@ -96,6 +100,7 @@ impl Node {
             reload_error: Mutex::new(None),
             router: RwLock::new(Arc::new(router)),
             sip_bound: bound,
+            gateway: RwLock::new(gateway),
             break_in: Mutex::new(break_in),
         });
         Ok(Self {

@@ -29,6 +29,15 @@ pub enum CallRefusal {
     /// No Call Routing Rule matched.
     #[error("no routing rule matches this alias")]
     NoMatch,
+    /// The call goes to Meet, but the gateway token (`meet.gateway_token`) has expired: Meet
+    /// would refuse every request signed with it (meet-side.md §5.a: 403, a config error).
+    #[error(
+        "the Google Meet gateway token expired {days_ago} day(s) ago: install a renewed meet.gateway_token"
+    )]
+    GatewayTokenExpired {
+        /// Whole days since it expired.
+        days_ago: u64,
+    },
     /// A rule sent the call to Meet, but the rewritten alias is no meeting ID.
     #[error("rule `{rule}` rewrote the alias to `{alias}`, which is not a Meet meeting ID")]
     NotAMeetingId {
@@ -55,7 +64,7 @@ impl CallRefusal {
             Self::Admission(_) => (503, "Service Unavailable"),
             Self::InvalidAlias(AliasError::UnsupportedScheme(_)) => (416, "Unsupported URI Scheme"),
             Self::InvalidAlias(_) => (400, "Bad Request"),
-            Self::Blocked { .. } => (403, "Forbidden"),
+            Self::Blocked { .. } | Self::GatewayTokenExpired { .. } => (403, "Forbidden"),
             Self::NoMatch | Self::NotAMeetingId { .. } => (404, "Not Found"),
         };
         SipStatus { code, reason }
@@ -69,6 +78,7 @@ impl CallRefusal {
             Self::Admission(AdmissionError::AtCapacity { .. }) => "at_capacity",
             Self::InvalidAlias(_) => "invalid_alias",
             Self::Blocked { .. } => "blocked",
+            Self::GatewayTokenExpired { .. } => "gateway_token_expired",
             Self::NoMatch => "no_match",
             Self::NotAMeetingId { .. } => "not_a_meeting_id",
         }

@@ -62,6 +62,18 @@ pub(crate) fn reload(shared: &Shared) {
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(router);
     lock(&shared.break_in).set_config(next.routing.break_in.clone());
+    // Checked by `Config::load` already; a file that changed since is kept out as a refusal
+    // would be, with the running credential left in place.
+    match crate::meet_gateway::GatewayCredential::load(&next.meet) {
+        Ok(gateway) => {
+            *shared
+                .gateway
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                gateway.map(std::sync::Arc::new);
+        }
+        Err(e) => warn!("gateway credential not reloaded: {e}"),
+    }
 
     let capacity = Capacity::for_host(next.capacity.max_calls, shared.media_ports.pairs_total());
     shared.calls.set_max_calls(capacity.max_calls);

@@ -27,11 +27,22 @@ pub(crate) struct Shared {
     pub(crate) router: RwLock<Arc<routing::router::Router>>,
     /// The bound SIP listeners.
     pub(crate) sip_bound: crate::sip::SipBound,
+    /// The Meet gateway credential (`meet.gateway_key` + `meet.gateway_token`), swapped on
+    /// reload.
+    pub(crate) gateway: RwLock<Option<Arc<crate::meet_gateway::GatewayCredential>>>,
     /// Break-in defence; its history outlives reloads.
     pub(crate) break_in: Mutex<routing::break_in::BreakInGuard>,
 }
 
 impl Shared {
+    /// The gateway credential in force.
+    pub(crate) fn gateway(&self) -> Option<Arc<crate::meet_gateway::GatewayCredential>> {
+        self.gateway
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub(crate) fn config(&self) -> Config {
         self.config
             .read()

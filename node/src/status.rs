@@ -36,10 +36,22 @@ pub struct Snapshot {
     pub sip: SipStatus,
     /// Routing in force.
     pub routing: RoutingStatus,
+    /// The Meet side.
+    pub meet: MeetStatus,
     /// Active calls, oldest first.
     pub calls: Vec<CallSummary>,
     /// Raised alarms.
     pub alarms: Vec<Alarm>,
+}
+
+/// The Meet side in `/status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct MeetStatus {
+    /// The gateway token: status, expiry, subject; never the token or key.
+    pub gateway_token: crate::meet_gateway::GatewayTokenStatus,
+    /// Seconds until it expires, for the metric.
+    #[serde(skip)]
+    pub gateway_token_seconds_left: Option<f64>,
 }
 
 /// Call limit and load.
@@ -130,6 +142,35 @@ impl Snapshot {
             otj_rules: router.otj().len(),
             blocked_sources: crate::state::lock(&shared.break_in).blocked_sources(Instant::now()),
         };
+        let gateway = shared.gateway();
+        let now = std::time::SystemTime::now();
+        let meet = MeetStatus {
+            gateway_token: crate::meet_gateway::GatewayTokenStatus::of(
+                gateway.as_deref(),
+                now,
+                config.meet.token_expiry_warning,
+            ),
+            gateway_token_seconds_left: gateway.as_ref().map(|g| g.seconds_left(now)),
+        };
+        if let Some(gateway) = &gateway {
+            let detail = match gateway.status(now, config.meet.token_expiry_warning) {
+                meet::jwt::CredentialStatus::Ok => None,
+                meet::jwt::CredentialStatus::Expiring { days_left } => Some(format!(
+                    "Google Meet gateway token expiring: {days_left} day(s) left ({})",
+                    gateway.subject
+                )),
+                meet::jwt::CredentialStatus::Expired => Some(format!(
+                    "Google Meet gateway token expired ({}): calls into Meet are refused",
+                    gateway.subject
+                )),
+            };
+            if let Some(detail) = detail {
+                alarms.push(Alarm {
+                    kind: AlarmKind::GatewayTokenExpiring,
+                    detail,
+                });
+            }
+        }
         let gpu = &shared.capabilities.gpu;
         if gpu.driver_library && !gpu.present() {
             alarms.push(Alarm {
@@ -157,6 +198,7 @@ impl Snapshot {
                 tls: shared.sip_bound.tls,
             },
             routing,
+            meet,
             calls,
             alarms,
         }

@@ -18,6 +18,8 @@ impl Config {
             &mut config.sip.tls_cert,
             &mut config.sip.tls_key,
             &mut config.sip.tls_ca,
+            &mut config.meet.gateway_key,
+            &mut config.meet.gateway_token,
         ]
         .into_iter()
         .flatten()

@@ -30,6 +30,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     check_tls(config)?;
     check_session_timers(config)?;
     config.meet.validate()?;
+    crate::meet_gateway::GatewayCredential::load(&config.meet)?;
     check_credentials(config)?;
     compile_routing(config).map(drop)
 }
