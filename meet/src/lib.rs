@@ -11,8 +11,11 @@
 //! number or a string on input), with the 1+7 video assignment; and [`jwt`], the gateway
 //! token minted per request (ES256 or RS256, at most 300 s), its validator for the simulator
 //! (pinned algorithms, kid, iss, aud, times, jti replay) and the credential expiry status.
-//! The session state machine, the connector and meet-sim are still to come: until they land
-//! the node has no conference backend.
+//! [`session`] is `MeetSession`, the sans-IO client state machine of one call's Meet leg
+//! (lobby, join, 1+7 assignment, stats uploads, chat, conference state) with the one mapping
+//! of outcomes to SIP codes. The connector and meet-sim are still to come: until they land the
+//! node has no conference backend.
 
 pub mod jwt;
 pub mod protocol;
+pub mod session;
