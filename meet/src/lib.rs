@@ -13,9 +13,14 @@
 //! (pinned algorithms, kid, iss, aud, times, jti replay) and the credential expiry status.
 //! [`session`] is `MeetSession`, the sans-IO client state machine of one call's Meet leg
 //! (lobby, join, 1+7 assignment, stats uploads, chat, conference state) with the one mapping
-//! of outcomes to SIP codes. The connector and meet-sim are still to come: until they land the
-//! node has no conference backend.
+//! of outcomes to SIP codes. [`sim`] is the signalling and control core of `meet-sim` (binary
+//! `meet-sim`): a sans-IO conference model (enrolment, interop tokens, JWT checks, lobby, host
+//! controls, roster, event log) behind an axum server on loopback with the Meet-shaped
+//! endpoints and a `/sim` control API (injectable clock, faults). Its media plane (str0m), the
+//! connector and the browser page are still to come: until they land the node has no
+//! conference backend.
 
 pub mod jwt;
 pub mod protocol;
 pub mod session;
+pub mod sim;

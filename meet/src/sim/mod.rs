@@ -1,0 +1,23 @@
+//! meet-sim: a Meet simulator for tests, the demo and the embedded default backend
+//! (meet-side.md §5.b).
+//!
+//! Two layers, split the way the rest of tcn splits protocol from I/O:
+//!
+//! - [`model`]: the conference model, sans-IO. Spaces, conferences, gateway enrolment,
+//!   interop tokens, JWT validation, admission and the lobby, host controls, the roster, the
+//!   event log; data-channel messages come out as values.
+//! - [`http`]: the axum server on loopback that puts the model on the wire: the Meet-shaped
+//!   endpoints (`connectActiveConference`, `connectGateway`, `resolve`) and the `/sim/...`
+//!   control API, with an injectable clock and fault injection.
+//!
+//! Not built yet: the media plane (str0m: ICE-lite, DTLS-SRTP, SCTP data channels, RTP
+//! forwarding, simulcast checks, video assignment), so connect answers carry a placeholder
+//! SDP ([`model::PLACEHOLDER_ANSWER`]) and data-channel messages wait in per-participant
+//! mailboxes that the control API shows. The media plane will drain
+//! [`model::SimModel::poll_delivery`] into real data channels and feed client messages to
+//! [`model::SimModel::handle_channel_message`]. CSR enrolment is not built either.
+
+pub mod http;
+pub mod model;
+
+pub use http::{ClockMode, Sim, SimConfig, serve};

@@ -1,0 +1,300 @@
+//! Gateway enrolment, organisations, interop tokens and OAuth test tokens (meet-side.md §5.b
+//! "Gateway authentication", items 1 and 2; §2.2).
+//!
+//! Enrolment registers a public key (JWK or PEM, with its `kid`) for a gateway issuer. The
+//! CSR variant of §5.b (the sim's test CA signs a PKCS#10 request) is not built.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::SimModel;
+use super::error::{RpcCode, SimError};
+use super::events::EventKind;
+use crate::jwt::VerifyingKey;
+
+/// The OAuth scopes `connectActiveConference` accepts, one of them required (§1.2).
+pub const MEDIA_SCOPES: [&str; 3] = [
+    "https://www.googleapis.com/auth/meetings.conference.media.readonly",
+    "https://www.googleapis.com/auth/meetings.conference.media.audio.readonly",
+    "https://www.googleapis.com/auth/meetings.conference.media.video.readonly",
+];
+
+/// The interop token types of the Admin console, plus the sim's generic `GATEWAY` (§2.2).
+const TOKEN_TYPES: [&str; 4] = ["GATEWAY", "PEXIP", "ZOOM", "WEBEX"];
+
+/// A registered gateway key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolledKey {
+    /// The `iss` tokens signed by this key must carry.
+    pub issuer: String,
+    /// The key id.
+    pub kid: String,
+    /// `ES256` or `RS256`: the only `alg` accepted for this key.
+    pub alg: String,
+}
+
+/// An organisation (a Workspace customer).
+#[derive(Clone, Debug)]
+pub(super) struct Org {
+    /// "Allow interoperability with other systems" (§2.2); on by default.
+    pub(super) interop_enabled: bool,
+}
+
+impl Default for Org {
+    fn default() -> Self {
+        Self {
+            interop_enabled: true,
+        }
+    }
+}
+
+/// What the control API shows of an interop token: everything but its value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteropTokenInfo {
+    /// The token's id, for revoking and flipping it.
+    pub id: u64,
+    /// The issuing organisation.
+    pub org: String,
+    /// The admin's name for it.
+    pub name: String,
+    /// `GATEWAY`, `PEXIP`, `ZOOM` or `WEBEX`.
+    #[serde(rename = "type")]
+    pub token_type: String,
+    /// Trusted devices join without knocking.
+    pub trusted: bool,
+    /// Revoked tokens are refused with 403.
+    pub revoked: bool,
+}
+
+/// A freshly issued token: the only time its value is shown (§2.2: "shown once").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedInteropToken {
+    /// The token's details.
+    #[serde(flatten)]
+    pub info: InteropTokenInfo,
+    /// The opaque value the gateway puts in the `itk` claim.
+    pub token: String,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct TokenRecord {
+    pub(super) info: InteropTokenInfo,
+    pub(super) value: String,
+}
+
+impl SimModel {
+    /// Registers `key` for tokens issued by `issuer`. A `kid` already registered is refused
+    /// (409 `ALREADY_EXISTS`, reason `KID_IN_USE`): remove it first.
+    pub fn enroll_gateway(
+        &mut self,
+        issuer: &str,
+        key: VerifyingKey,
+        now: SystemTime,
+    ) -> Result<EnrolledKey, SimError> {
+        let now = self.step(now);
+        if issuer.is_empty() {
+            return Err(SimError::bad_request("issuer must not be empty"));
+        }
+        if self.keys.contains_key(key.kid()) {
+            return Err(SimError::new(
+                RpcCode::AlreadyExists,
+                "KID_IN_USE",
+                format!("kid {:?} is already enrolled", key.kid()),
+            ));
+        }
+        let enrolled = EnrolledKey {
+            issuer: issuer.to_owned(),
+            kid: key.kid().to_owned(),
+            alg: key.algorithm().name().to_owned(),
+        };
+        self.validator.insert_key(issuer, key);
+        self.keys.insert(enrolled.kid.clone(), enrolled.clone());
+        self.events.push(
+            now,
+            EventKind::GatewayEnrolled {
+                issuer: enrolled.issuer.clone(),
+                kid: enrolled.kid.clone(),
+                alg: enrolled.alg.clone(),
+            },
+        );
+        Ok(enrolled)
+    }
+
+    /// Removes the key `kid`; tokens naming it are then refused (`TOKEN_UNKNOWN_KID`).
+    pub fn remove_gateway_key(&mut self, kid: &str, now: SystemTime) -> Result<(), SimError> {
+        let now = self.step(now);
+        if self.keys.remove(kid).is_none() {
+            return Err(SimError::not_found(
+                "KID_NOT_FOUND",
+                format!("kid {kid:?} is not enrolled"),
+            ));
+        }
+        self.validator.remove_key(kid);
+        self.events.push(
+            now,
+            EventKind::GatewayKeyRemoved {
+                kid: kid.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Every enrolled key.
+    pub fn gateway_keys(&self) -> Vec<EnrolledKey> {
+        self.keys.values().cloned().collect()
+    }
+
+    /// Turns an organisation's interoperability on or off (created on first use, on).
+    pub fn set_org_interop(&mut self, org: &str, enabled: bool, now: SystemTime) {
+        let now = self.step(now);
+        self.orgs.entry(org.to_owned()).or_default().interop_enabled = enabled;
+        self.events.push(
+            now,
+            EventKind::OrgInteropChanged {
+                org: org.to_owned(),
+                enabled,
+            },
+        );
+    }
+
+    /// Whether `org` allows interoperability (an organisation never mentioned does).
+    pub fn org_interop_enabled(&self, org: &str) -> bool {
+        self.orgs.get(org).is_none_or(|o| o.interop_enabled)
+    }
+
+    /// Issues an interop token for `org` (Admin console → Interoperability tokens → Add).
+    pub fn issue_interop_token(
+        &mut self,
+        org: &str,
+        name: &str,
+        token_type: &str,
+        trusted: bool,
+        now: SystemTime,
+    ) -> Result<IssuedInteropToken, SimError> {
+        let now = self.step(now);
+        if org.is_empty() || name.is_empty() {
+            return Err(SimError::bad_request("org and name must not be empty"));
+        }
+        if !TOKEN_TYPES.contains(&token_type) {
+            return Err(SimError::bad_request(format!(
+                "type must be one of {}",
+                TOKEN_TYPES.join(", ")
+            )));
+        }
+        self.orgs.entry(org.to_owned()).or_default();
+        let id = self.next_token_id;
+        self.next_token_id += 1;
+        let info = InteropTokenInfo {
+            id,
+            org: org.to_owned(),
+            name: name.to_owned(),
+            token_type: token_type.to_owned(),
+            trusted,
+            revoked: false,
+        };
+        let value = self.ids.secret("itk-");
+        self.tokens.insert(
+            id,
+            TokenRecord {
+                info: info.clone(),
+                value: value.clone(),
+            },
+        );
+        self.events.push(
+            now,
+            EventKind::InteropTokenIssued {
+                org: org.to_owned(),
+                token_id: id,
+                name: name.to_owned(),
+                token_type: token_type.to_owned(),
+                trusted,
+            },
+        );
+        Ok(IssuedInteropToken { info, token: value })
+    }
+
+    fn token_mut(&mut self, org: &str, id: u64) -> Result<&mut TokenRecord, SimError> {
+        self.tokens
+            .get_mut(&id)
+            .filter(|t| t.info.org == org)
+            .ok_or_else(|| {
+                SimError::not_found(
+                    "INTEROP_TOKEN_NOT_FOUND",
+                    format!("org {org:?} has no interop token {id}"),
+                )
+            })
+    }
+
+    /// Revokes token `id` of `org`: later requests carrying it get 403. Calls already in the
+    /// conference stay.
+    pub fn revoke_interop_token(
+        &mut self,
+        org: &str,
+        id: u64,
+        now: SystemTime,
+    ) -> Result<InteropTokenInfo, SimError> {
+        let now = self.step(now);
+        let token = self.token_mut(org, id)?;
+        token.info.revoked = true;
+        let info = token.info.clone();
+        self.events.push(
+            now,
+            EventKind::InteropTokenRevoked {
+                org: org.to_owned(),
+                token_id: id,
+            },
+        );
+        Ok(info)
+    }
+
+    /// Flips token `id` of `org` trusted or untrusted.
+    pub fn set_interop_token_trusted(
+        &mut self,
+        org: &str,
+        id: u64,
+        trusted: bool,
+        now: SystemTime,
+    ) -> Result<InteropTokenInfo, SimError> {
+        let now = self.step(now);
+        let token = self.token_mut(org, id)?;
+        token.info.trusted = trusted;
+        let info = token.info.clone();
+        self.events.push(
+            now,
+            EventKind::InteropTokenTrustChanged {
+                org: org.to_owned(),
+                token_id: id,
+                trusted,
+            },
+        );
+        Ok(info)
+    }
+
+    /// The interop tokens of `org`, without their values.
+    pub fn interop_tokens(&self, org: &str) -> Vec<InteropTokenInfo> {
+        self.tokens
+            .values()
+            .filter(|t| t.info.org == org)
+            .map(|t| t.info.clone())
+            .collect()
+    }
+
+    /// Issues an opaque OAuth test token with `scopes`, for `connectActiveConference`.
+    pub fn issue_oauth_token(&mut self, scopes: Vec<String>, now: SystemTime) -> String {
+        let now = self.step(now);
+        let value = self.ids.secret("ya29.sim-");
+        self.oauth.insert(value.clone(), scopes.clone());
+        self.events
+            .push(now, EventKind::OauthTokenIssued { scopes });
+        value
+    }
+
+    /// The record of the interop token whose value is `value`.
+    pub(super) fn token_by_value(&self, value: &str) -> Option<&TokenRecord> {
+        self.tokens.values().find(|t| t.value == value)
+    }
+}
