@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{eventually, get, metric};
 use node::Node;
 use node::config::Config;
-use signaling::sip::message::{Message, Response};
+use signaling::sip::message::Response;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
@@ -65,20 +65,7 @@ impl Client {
 
     /// The next response, skipping 100 Trying.
     async fn response(&self) -> Response {
-        let mut buf = vec![0; 65_535];
-        loop {
-            let (len, _) =
-                tokio::time::timeout(Duration::from_secs(5), self.socket.recv_from(&mut buf))
-                    .await
-                    .expect("a response within 5 s")
-                    .unwrap();
-            let Message::Response(response) = Message::parse(&buf[..len]).unwrap() else {
-                panic!("a response");
-            };
-            if response.status.code() != 100 {
-                return response;
-            }
-        }
+        common::sip_udp::next_response(&self.socket).await
     }
 }
 

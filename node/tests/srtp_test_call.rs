@@ -14,7 +14,7 @@ use node::Node;
 use node::config::Config;
 use node::srtp::SrtpSession;
 use signaling::sdp::{CryptoAttribute, CryptoSuite, SRTP_KEY_SALT_LEN, SrtpContext};
-use signaling::sip::message::{Message, Response};
+use signaling::sip::message::Response;
 use tokio::net::UdpSocket;
 
 /// This file's own media range, apart from the other node tests' and below the kernel's ephemeral
@@ -85,20 +85,7 @@ impl Client {
 
     /// The next response, skipping 100 Trying.
     async fn response(&self) -> Response {
-        let mut buf = vec![0; 65_535];
-        loop {
-            let (len, _) =
-                tokio::time::timeout(Duration::from_secs(5), self.socket.recv_from(&mut buf))
-                    .await
-                    .expect("a response within 5 s")
-                    .unwrap();
-            let Message::Response(response) = Message::parse(&buf[..len]).unwrap() else {
-                panic!("a response");
-            };
-            if response.status.code() != 100 {
-                return response;
-            }
-        }
+        common::sip_udp::next_response(&self.socket).await
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use routing::rules::SipTransport;
-use signaling::sdp::{Connection, MediaKind, SessionDescription};
+use signaling::sdp::{Connection, MediaDescription, MediaKind, SessionDescription};
 use signaling::sip::dialog::{Body, Dialog, OutgoingInvite, Reason, dialog_response};
 use signaling::sip::message::{Method, NameAddr, Request, Response, Uri};
 use signaling::sip::transaction::{TransactionLayer, TxId};
@@ -167,7 +167,7 @@ impl Bridges {
             .media
             .iter()
             .enumerate()
-            .filter(|(_, m)| matches!(m.media, MediaKind::Audio | MediaKind::Video) && m.port != 0)
+            .filter(|(_, m)| is_relayed(m))
             .map(|(i, _)| i)
             .collect();
         let mut caller_ports = Vec::new();
@@ -438,13 +438,14 @@ impl Bridges {
         true
     }
 
-    /// The caller cancelled: 487 to it, CANCEL to the callee. `None` if not ours.
+    /// The caller cancelled: CANCEL to the callee; returns our To tag for the caller's 487.
+    /// `None` if not ours.
     pub(crate) fn on_cancel(
         &mut self,
         invite: TxId,
         layer: &mut TransactionLayer<SipPeer>,
         now: Instant,
-    ) -> Option<Response> {
+    ) -> Option<String> {
         let call_id = self.by_caller_tx.get(&invite)?.clone();
         let bridge = self.calls.get_mut(&call_id)?;
         if bridge.stage != Stage::Calling {
@@ -455,14 +456,7 @@ impl Bridges {
         if let Err(e) = layer.send_request(ours, bridge.callee_peer.clone(), now) {
             warn!(call_id, "cannot send CANCEL: {e}");
         }
-        let mut terminated = bridge.caller_invite.response(status(487));
-        if let Ok(mut to) = terminated.headers.to()
-            && to.tag().is_none()
-        {
-            to.set_tag(bridge.caller_tag.clone());
-            terminated.headers.set("To", to.to_string());
-        }
-        Some(terminated)
+        Some(bridge.caller_tag.clone())
     }
 
     /// An in-dialog request on either leg.
@@ -651,7 +645,7 @@ fn rewrite(sdp: &SessionDescription, address: IpAddr, ports: &[PortPair]) -> Ses
     for media in &mut out.media {
         media.connection = None;
         media.attributes.retain(|a| a.name != "rtcp");
-        let relayed = matches!(media.media, MediaKind::Audio | MediaKind::Video) && media.port != 0;
+        let relayed = is_relayed(media);
         media.port = match ports.next().filter(|_| relayed) {
             Some(pair) => pair.rtp(),
             None => 0,
@@ -671,42 +665,45 @@ fn relays(
         .media
         .iter()
         .enumerate()
-        .filter(|(_, m)| matches!(m.media, MediaKind::Audio | MediaKind::Video) && m.port != 0);
+        .filter(|(_, m)| is_relayed(m));
     let mut out = Vec::new();
     for (n, (index, caller_media)) in relayed.enumerate() {
         let Some(callee_media) = answer.media.get(index).filter(|m| m.port != 0) else {
             continue;
         };
-        let side = |sdp: &SessionDescription,
-                    media: &signaling::sdp::MediaDescription,
-                    pair: &PortPair,
-                    stats: usize| {
-            let ip = sdp
-                .connection_for(media)
-                .and_then(Connection::ip)
-                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-            let mux = media.has_attribute("rtcp-mux");
-            Side {
-                rtp_port: pair.rtp(),
-                rtcp_port: (!mux).then_some(pair.rtcp()),
-                remote_rtp: SocketAddr::new(ip, media.port),
-                remote_rtcp: SocketAddr::new(
-                    ip,
-                    if mux {
-                        media.port
-                    } else {
-                        media.port.saturating_add(1)
-                    },
-                ),
-                stats,
-            }
-        };
+        let side =
+            |sdp: &SessionDescription, media: &MediaDescription, pair: &PortPair, stats: usize| {
+                let ip = sdp
+                    .connection_for(media)
+                    .and_then(Connection::ip)
+                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+                let mux = media.has_attribute("rtcp-mux");
+                Side {
+                    rtp_port: pair.rtp(),
+                    rtcp_port: (!mux).then_some(pair.rtcp()),
+                    remote_rtp: SocketAddr::new(ip, media.port),
+                    remote_rtcp: SocketAddr::new(
+                        ip,
+                        if mux {
+                            media.port
+                        } else {
+                            media.port.saturating_add(1)
+                        },
+                    ),
+                    stats,
+                }
+            };
         out.push(Relay {
             caller: side(offer, caller_media, &caller_ports[n], 2 * n),
             callee: side(answer, callee_media, &callee_ports[n], 2 * n + 1),
         });
     }
     out
+}
+
+/// The m-lines the bridge relays: audio and video that are not disabled (port 0).
+fn is_relayed(media: &MediaDescription) -> bool {
+    matches!(media.media, MediaKind::Audio | MediaKind::Video) && media.port != 0
 }
 
 fn media_label(kind: &MediaKind) -> &'static str {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::net::UdpSocket;
 
-use super::test_call::MediaTasks;
+use super::test_call::{MediaTasks, is_rtp_version_2};
 use crate::calls::CallDetail;
 use crate::metrics::Metrics;
 
@@ -128,11 +128,13 @@ impl Pipe {
             };
             // Symmetric RTP: answer where the packets come from.
             *lock(&self.input_peer) = from;
-            // RTP only: version 2, and not muxed RTCP (RFC 5761 §4: PT byte 192-223).
+            // RTP only: version 2, at least a header, and not muxed RTCP (RFC 5761 §4: PT
+            // byte 192-223).
+            let packet = &buf[..len];
             if let Some(index) = self.counts
                 && len >= 12
-                && buf[0] >> 6 == 2
-                && !(192..=223).contains(&buf[1])
+                && is_rtp_version_2(packet)
+                && !(192..=223).contains(&packet[1])
             {
                 let stats = &detail.streams[index];
                 stats.count();

@@ -175,7 +175,7 @@ async fn receive_rtp(
 /// (RFC 3550 §5.1, §6.4). Anything else (zero-length keep-alives, which baresip sends when a
 /// call starts, RFC 6263 §4.1; STUN; stray bytes) is not media and is ignored, not counted
 /// as an SRTP error.
-fn is_rtp_version_2(packet: &[u8]) -> bool {
+pub(crate) fn is_rtp_version_2(packet: &[u8]) -> bool {
     packet.len() >= 8 && packet[0] >> 6 == 2
 }
 

@@ -310,24 +310,13 @@ impl TestService {
         }
     }
 
-    /// A CANCEL for a pending INVITE: returns the 487 to send when it was one of ours.
-    pub(crate) fn on_cancel(&mut self, invite: TxId, cancel: &Request) -> Option<Response> {
+    /// A CANCEL for a pending INVITE: ends the call when it was one of ours, and returns our
+    /// To tag for the 487.
+    pub(crate) fn on_cancel(&mut self, invite: TxId) -> Option<String> {
         let call_id = self.by_invite.get(&invite)?.clone();
         let mut call = self.remove(&call_id)?;
         call.finish(CallOutcome::Cancelled);
-        let mut terminated = cancel.response(status(487));
-        if let Ok(cseq) = cancel.cseq() {
-            terminated
-                .headers
-                .set("CSeq", format!("{} INVITE", cseq.seq));
-        }
-        if let Ok(mut to) = terminated.headers.to()
-            && to.tag().is_none()
-        {
-            to.set_tag(call.dialog.local_tag());
-            terminated.headers.set("To", to.to_string());
-        }
-        Some(terminated)
+        Some(call.dialog.local_tag().to_owned())
     }
 
     /// Our final response was never ACKed: the call is over.

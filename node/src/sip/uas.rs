@@ -100,19 +100,11 @@ impl Uas {
                 );
                 if layer.is_answered(invite) == Some(false) {
                     // §9.2: the pending INVITE is answered 487.
-                    let terminated = self
+                    let local_tag = self
                         .test
-                        .on_cancel(invite, &request)
-                        .or_else(|| self.bridges.on_cancel(invite, layer, now))
-                        .unwrap_or_else(|| {
-                            let mut terminated = request.response(status(487));
-                            if let Ok(cseq) = request.cseq() {
-                                terminated
-                                    .headers
-                                    .set("CSeq", format!("{} INVITE", cseq.seq));
-                            }
-                            terminated
-                        });
+                        .on_cancel(invite)
+                        .or_else(|| self.bridges.on_cancel(invite, layer, now));
+                    let terminated = cancelled_invite_response(&request, local_tag.as_deref());
                     respond(&self.shared, layer, invite, terminated, now);
                 }
             }
@@ -420,6 +412,26 @@ pub(super) fn refused(request: &Request, refusal: &CallRefusal) -> Response {
         sip.reason,
         refusal.label().replace('_', " ")
     ))
+}
+
+/// The 487 that ends an INVITE taken back by `cancel` (RFC 3261 §9.2): the CANCEL's Via,
+/// From, To, Call-ID and CSeq number with INVITE as the CSeq method, and our To tag when the
+/// call had one.
+fn cancelled_invite_response(cancel: &Request, local_tag: Option<&str>) -> Response {
+    let mut terminated = cancel.response(status(487));
+    if let Ok(cseq) = cancel.cseq() {
+        terminated
+            .headers
+            .set("CSeq", format!("{} INVITE", cseq.seq));
+    }
+    if let Some(tag) = local_tag
+        && let Ok(mut to) = terminated.headers.to()
+        && to.tag().is_none()
+    {
+        to.set_tag(tag);
+        terminated.headers.set("To", to.to_string());
+    }
+    terminated
 }
 
 fn has_to_tag(request: &Request) -> bool {

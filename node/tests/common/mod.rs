@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
 pub mod baresip;
+pub mod sip_udp;
 pub mod sipp;
 pub mod tls;
 use std::future::Future;
