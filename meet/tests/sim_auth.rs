@@ -54,7 +54,12 @@ async fn valid_token_is_accepted() {
     assert_eq!(reply.json["traceId"].as_str().unwrap().len(), 16);
     let answer = reply.json["answer"].as_str().unwrap();
     assert!(answer.starts_with("v=0\r\n"), "{answer}");
-    assert!(answer.contains("PLACEHOLDER"), "{answer}");
+    // the media plane's answer: every m-line mirrored, ICE-lite on the sim's UDP port,
+    // and the simulcast layers accepted (RFC 8853)
+    assert_eq!(answer.matches("m=").count(), 14, "{answer}");
+    assert!(answer.contains("a=ice-lite"), "{answer}");
+    assert!(answer.contains("a=simulcast:recv q;h;f"), "{answer}");
+    assert!(answer.contains("127.0.0.1"), "{answer}");
     assert!(fx.events("request_refused").await.is_empty());
 }
 

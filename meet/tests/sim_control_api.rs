@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use meet::sim::model::{MEDIA_SCOPES, is_long_id, is_meeting_code};
 use serde_json::{Value, json};
-use support::{CODE, Fixture, KID, NOW, OFFER, es256_key, request, start_sim};
+use support::{CODE, Fixture, KID, NOW, es256_key, media_client_offer, request, start_sim};
 
 #[tokio::test]
 async fn spaces_get_codes_and_long_ids_in_the_documented_formats() {
@@ -298,7 +298,7 @@ async fn media_connect(fx: &Fixture, token: &str) -> support::Reply {
         "POST",
         &path,
         Some(token),
-        Some(&json!({"offer": OFFER})),
+        Some(&json!({"offer": media_client_offer(3, 3)})),
     )
     .await
 }

@@ -299,17 +299,3 @@ async fn over_long_chat_is_code_3() {
         json!({"code": 3, "message": "text must be 1 to 500 characters"})
     );
 }
-
-#[tokio::test]
-async fn video_assignment_is_answered_unimplemented_until_the_media_plane() {
-    let fx = Fixture::new().await;
-    let pid = fx.join(&fx.trusted).await;
-    let request = serde_json::to_value(
-        meet::protocol::video_assignment::VideoAssignmentFromClient::set_assignment_1_plus_7(
-            2, "l1",
-        ),
-    )
-    .unwrap();
-    let answer = fx.send_on(pid, "video-assignment", request).await;
-    assert_eq!(answer[0]["message"]["response"]["status"]["code"], 12);
-}

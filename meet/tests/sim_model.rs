@@ -53,12 +53,40 @@ fn world() -> World {
     }
 }
 
+/// A gateway-shaped offer (the model checks the m-lines only).
+fn sim_offer() -> String {
+    let mut sdp = String::from("v=0\r\n");
+    let m = |kind: &str, dir: &str, extra: &str| {
+        let codec = if kind == "audio" {
+            "opus/48000/2"
+        } else {
+            "VP8/90000"
+        };
+        format!("m={kind} 9 UDP/TLS/RTP/SAVPF 96\r\na={dir}\r\na=rtpmap:96 {codec}\r\n{extra}")
+    };
+    for _ in 0..3 {
+        sdp += &m("audio", "recvonly", "");
+    }
+    for _ in 0..8 {
+        sdp += &m("video", "recvonly", "");
+    }
+    sdp += &m("audio", "sendonly", "");
+    sdp += &m(
+        "video",
+        "sendonly",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n\
+         a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n\
+         a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n",
+    );
+    sdp + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+}
+
 impl World {
     fn connect(&mut self, itk: &str, now: SystemTime) -> i64 {
         let req = MintRequest::new("gw", "meet-sim", "call", InteropToken::new(itk));
         let jwt = self.key.mint(&req, now).unwrap();
         let join = GatewayJoin {
-            offer: "v=0\r\n".into(),
+            offer: sim_offer(),
             display_name: "Room".into(),
             ..GatewayJoin::default()
         };

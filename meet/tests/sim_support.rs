@@ -27,8 +27,94 @@ pub const ORG: &str = "corp.example";
 pub const CODE: &str = "abc-defg-hij";
 /// The test space's long numeric id.
 pub const LONG_ID: &str = "1234567890123";
-/// A minimal SDP offer (the media plane is not built; only `v=0` is checked).
-pub const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+/// A gateway's offer as the rules of §5.b want it: 3 recvonly audio, 8 recvonly video, Opus
+/// sendonly, VP8 simulcast q/h/f sendonly, data channels. Nothing answers its ICE or DTLS.
+pub fn offer() -> String {
+    gateway_offer(8, &["q", "h", "f"], "VP8")
+}
+
+/// One m-line of a hand-written offer, with the ICE and DTLS lines every section carries.
+fn section(kind: &str, mid: usize, direction: &str, extra: &str) -> String {
+    let head = match kind {
+        "audio" => "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n".to_owned(),
+        "application" => "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n".to_owned(),
+        _ => "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n".to_owned(),
+    };
+    let codec = match kind {
+        "audio" => {
+            "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n".to_owned()
+        }
+        "application" => "a=sctp-port:5000\r\n".to_owned(),
+        _ => String::new(),
+    };
+    format!(
+        "{head}c=IN IP4 0.0.0.0\r\na=ice-ufrag:tcnT\r\na=ice-pwd:tcntestpasswordtcntest01\r\n\
+         a=fingerprint:sha-256 {FINGERPRINT}\r\na=setup:actpass\r\na=mid:{mid}\r\n\
+         a={direction}\r\na=rtcp-mux\r\n{codec}{extra}"
+    )
+}
+
+const FINGERPRINT: &str = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
+
+fn video_codec(codec: &str) -> String {
+    format!("a=rtpmap:96 {codec}/90000\r\na=rtcp-fb:96 nack pli\r\n")
+}
+
+/// A gateway-shaped offer with `recv_video` receive-video m-lines and `rids` simulcast
+/// layers of `codec` (`VP8`, `H264`).
+pub fn gateway_offer(recv_video: usize, rids: &[&str], codec: &str) -> String {
+    let mut sections = Vec::new();
+    let mut mid = 0;
+    let mut push = |kind: &str, direction: &str, extra: String| {
+        sections.push(section(kind, mid, direction, &extra));
+        mid += 1;
+    };
+    for _ in 0..3 {
+        push("audio", "recvonly", String::new());
+    }
+    for _ in 0..recv_video {
+        push("video", "recvonly", video_codec("VP8"));
+    }
+    push("audio", "sendonly", String::new());
+    let mut simulcast = video_codec(codec);
+    simulcast += "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n";
+    simulcast += "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n";
+    for rid in rids {
+        simulcast += &format!("a=rid:{rid} send\r\n");
+    }
+    simulcast += &format!("a=simulcast:send {}\r\n", rids.join(";"));
+    push("video", "sendonly", simulcast);
+    push("application", "sendrecv", String::new());
+    assemble(&sections)
+}
+
+/// A Media-API-shaped offer: `audio` recvonly audio m-lines, the application section, then
+/// `video` recvonly video m-lines (the TS client's order).
+pub fn media_client_offer(audio: usize, video: usize) -> String {
+    let mut sections = Vec::new();
+    let mut mid = 0;
+    for _ in 0..audio {
+        sections.push(section("audio", mid, "recvonly", ""));
+        mid += 1;
+    }
+    sections.push(section("application", mid, "sendrecv", ""));
+    mid += 1;
+    for _ in 0..video {
+        sections.push(section("video", mid, "recvonly", &video_codec("VP8")));
+        mid += 1;
+    }
+    assemble(&sections)
+}
+
+fn assemble(sections: &[String]) -> String {
+    let mids: Vec<String> = (0..sections.len()).map(|m| m.to_string()).collect();
+    format!(
+        "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+         a=group:BUNDLE {}\r\na=msid-semantic: WMS\r\n{}",
+        mids.join(" "),
+        sections.concat()
+    )
+}
 
 /// One HTTP response.
 #[derive(Debug)]
@@ -291,7 +377,12 @@ impl Fixture {
 
     /// `connectGateway` to `space` with bearer `jwt` (`None`: no Authorization header).
     pub async fn connect_with(&self, space: &str, jwt: Option<&str>) -> Reply {
-        let body = json!({"offer": OFFER, "displayName": "Room 4.1",
+        self.connect_offer(space, jwt, &offer()).await
+    }
+
+    /// `connectGateway` to `space` with bearer `jwt` and SDP `offer`.
+    pub async fn connect_offer(&self, space: &str, jwt: Option<&str>, offer: &str) -> Reply {
+        let body = json!({"offer": offer, "displayName": "Room 4.1",
                           "callerUri": "sip:room41@corp.example", "protocol": "SIP"});
         let path = format!("/v1/interop/spaces/{space}:connectGateway");
         request(self.addr(), "POST", &path, jwt, Some(&body)).await

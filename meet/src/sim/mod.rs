@@ -18,6 +18,7 @@
 //! [`model::SimModel::handle_channel_message`]. CSR enrolment is not built either.
 
 pub mod http;
+pub mod media;
 pub mod model;
 
 pub use http::{ClockMode, Sim, SimConfig, serve};

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::error::{ApiResult, no_such_endpoint, parse_body};
 use super::state::Shared;
-use crate::sim::model::{GatewayJoin, JoinOutcome, Resolved};
+use crate::sim::model::{BrowserJoin, GatewayJoin, JoinOutcome, Resolved};
 
 /// `name:verb` → `(name, verb)`; the verb must be `expected`.
 pub(super) fn split_verb<'a>(segment: &'a str, expected: &str) -> ApiResult<&'a str> {
@@ -51,7 +51,10 @@ pub(super) async fn connect_gateway(
 ) -> ApiResult<Json<JoinOutcome>> {
     let space = split_verb(&segment, "connectGateway")?;
     let join: GatewayJoin = parse_body(&body)?;
-    let result = shared.run(|model, now| model.connect_gateway(space, bearer(&headers), join, now));
+    let offer = join.offer.clone();
+    let result = shared.connect(&offer, |model, now| {
+        model.connect_gateway(space, bearer(&headers), join, now)
+    });
     injected_delay(&shared).await;
     Ok(Json(result?))
 }
@@ -82,14 +85,30 @@ pub(super) async fn connect_active_conference(
 ) -> ApiResult<Json<MediaClientAnswer>> {
     let space = split_verb(&segment, "connectActiveConference")?;
     let offer: MediaClientOffer = parse_body(&body)?;
-    let result = shared
-        .run(|model, now| model.connect_media_client(space, bearer(&headers), &offer.offer, now));
+    let result = shared.connect(&offer.offer, |model, now| {
+        model.connect_media_client(space, bearer(&headers), &offer.offer, now)
+    });
     injected_delay(&shared).await;
     let outcome = result?;
     Ok(Json(MediaClientAnswer {
         answer: outcome.answer,
         trace_id: outcome.trace_id,
     }))
+}
+
+/// `POST /m/{meetingCode}:join`, the participant page's join: body `{"offer","displayName"}`
+/// → `{"answer","traceId","participantId"}`.
+pub(super) async fn join_browser(
+    State(shared): State<Arc<Shared>>,
+    Path(segment): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<JoinOutcome>> {
+    let space = split_verb(&segment, "join")?;
+    let join: BrowserJoin = parse_body(&body)?;
+    let offer = join.offer.clone();
+    let result = shared.connect(&offer, |model, now| model.connect_browser(space, join, now));
+    injected_delay(&shared).await;
+    Ok(Json(result?))
 }
 
 /// `GET /v1/interop/meetingIds/{id}:resolve`, bearer gateway JWT →

@@ -25,12 +25,15 @@
 //! | POST | `/sim/spaces/{space}:setLocks` | `{"video"?,"audio"?}` → the space |
 //! | POST | `/sim/spaces/{space}:setRecording` | `{"active"}` → the space |
 //! | POST | `/sim/spaces/{space}:setRestrictions` | `{"chatRestriction"?,"presentRestriction"?}` → the space |
+//! | POST | `/sim/spaces/{space}:setActiveSpeaker` | `{"participantId"}` → the space (the 1+7 assignment follows) |
 //! | GET | `/sim/spaces/{space}/lobby` | → `{"lobby":[{"participantId","displayName","deadlineUnixMs"}]}` |
 //! | POST | `/sim/spaces/{space}/lobby/{pid}:admit`, `:deny` | → the participant |
 //! | GET | `/sim/spaces/{space}/participants` | → `{"participants":[...]}` |
 //! | POST | `/sim/spaces/{space}/participants` | `{"displayName","host"?,"signedInUser"?}` → 201 participant (synthetic, no media) |
 //! | GET | `/sim/spaces/{space}/participants/{pid}` | → the participant |
 //! | POST | `/sim/spaces/{space}/participants/{pid}:kick`, `:leave` | → the participant |
+//! | GET | `/sim/spaces/{space}/participants/{pid}/media` | → `{"participant","media":{"connected","layers":[{"rid","packets","bytes","frames","keyframes","width","height","fps","bitrateBps"}],"audioPackets","videoStreams":[{"ssrc","source","rid","packets"}],"audioStreams","channels"}}` |
+//! | POST | `/m/{meetingCode}:join` | the participant page: `{"offer","displayName"}` → `{"answer","traceId","participantId"}` |
 //! | GET | `/sim/spaces/{space}/participants/{pid}/messages?since=&channel=` | → `{"messages":[{"seq","atUnixMs","channel","message"}]}` |
 //! | POST | `/sim/spaces/{space}/participants/{pid}/channels/{label}` | a client message → `{"messages":[...]}` it caused for that participant |
 //! | POST | `/sim/spaces/{space}/chat` | `{"fromParticipant","text"}` → `{}` |
@@ -38,13 +41,15 @@
 //! | GET, POST | `/sim/clock` | `{"advanceMs"}` or `{"setUnixMs"}` → `{"nowUnixMs","mode"}` |
 //! | GET, POST, DELETE | `/sim/faults` | `{"delayAnswerMs"?,"dropChannel"?,"failConnect"?:{"status","reason","times"?},"expireTokensNow"?}` → the faults |
 //!
-//! Data-channel messages wait in per-participant mailboxes (`…/messages`) until the media
-//! plane carries them; client messages are injected with `…/channels/{label}`.
+//! Data-channel messages go on the participant's data channels (the media plane) and are also
+//! kept in per-participant mailboxes (`…/messages`) for tests; client messages arrive on the
+//! channels or are injected with `…/channels/{label}`.
 
 mod admin;
 mod clock;
 mod error;
 mod harness;
+mod media_io;
 mod meet_api;
 mod spaces;
 mod state;
@@ -57,7 +62,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -65,6 +70,7 @@ pub use clock::ClockMode;
 pub use error::ERROR_DOMAIN;
 pub use state::MailboxEntry;
 
+use crate::sim::media::MediaPlane;
 use crate::sim::model::{ModelConfig, SimModel};
 use clock::SimClock;
 use state::Shared;
@@ -81,6 +87,9 @@ pub struct SimConfig {
     pub clock: ClockMode,
     /// How often timers are checked when the clock is [`ClockMode::Wall`].
     pub timer_tick: Duration,
+    /// The UDP address of the media plane (loopback; port 0 picks one). Default
+    /// `127.0.0.1:0`.
+    pub media_listen: SocketAddr,
 }
 
 impl Default for SimConfig {
@@ -93,6 +102,7 @@ impl Default for SimConfig {
             },
             clock: ClockMode::Wall,
             timer_tick: DEFAULT_TIMER_TICK,
+            media_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -104,6 +114,7 @@ fn router(shared: Arc<Shared>) -> Router {
             post(meet_api::connect_gateway),
         )
         .route("/v1/interop/meetingIds/{segment}", get(meet_api::resolve))
+        .route("/m/{segment}", post(meet_api::join_browser))
         .route(
             "/v2beta/spaces/{segment}",
             post(meet_api::connect_active_conference),
@@ -148,6 +159,10 @@ fn router(shared: Arc<Shared>) -> Router {
             get(spaces::get_participant).post(spaces::participant_verb),
         )
         .route(
+            "/sim/spaces/{space}/participants/{pid}/media",
+            get(spaces::media),
+        )
+        .route(
             "/sim/spaces/{space}/participants/{pid}/messages",
             get(spaces::messages),
         )
@@ -181,9 +196,11 @@ fn loopback_only(addr: SocketAddr) -> io::Result<()> {
     }
 }
 
-/// Serves on `listener` until `shutdown` resolves, with a timer task under a wall clock.
+/// Serves on `listener` until `shutdown` resolves, with the media plane's UDP task and, under
+/// a wall clock, a timer task.
 async fn run(
     listener: TcpListener,
+    udp: UdpSocket,
     shared: Arc<Shared>,
     config_tick: Option<Duration>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -199,33 +216,41 @@ async fn run(
             }
         })
     });
+    let media = tokio::spawn(media_io::run(udp, Arc::clone(&shared)));
     let result = axum::serve(listener, router(shared))
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }
+    media.abort();
     result
 }
 
-fn shared_for(config: &SimConfig) -> (Arc<Shared>, Option<Duration>) {
+/// The shared state, with the media plane on a UDP socket bound to `config.media_listen`.
+async fn shared_for(config: &SimConfig) -> io::Result<(Arc<Shared>, UdpSocket, Option<Duration>)> {
+    loopback_only(config.media_listen)?;
+    let udp = UdpSocket::bind(config.media_listen).await?;
+    let mut media = MediaPlane::new(udp.local_addr()?);
+    media.set_max_bitrate(config.model.max_send_bitrate_bps);
     let model = SimModel::new(config.model.clone());
-    let shared = Arc::new(Shared::new(model, SimClock::new(config.clock)));
+    let shared = Arc::new(Shared::new(model, SimClock::new(config.clock), media));
     let tick = matches!(config.clock, ClockMode::Wall).then_some(config.timer_tick);
-    (shared, tick)
+    Ok((shared, udp, tick))
 }
 
 /// Serves meet-sim on `listener` (which must be bound to a loopback address) until the
 /// process ends or an I/O error stops it.
 pub async fn serve(listener: TcpListener, config: SimConfig) -> io::Result<()> {
-    let (shared, tick) = shared_for(&config);
-    run(listener, shared, tick, std::future::pending()).await
+    let (shared, udp, tick) = shared_for(&config).await?;
+    run(listener, udp, shared, tick, std::future::pending()).await
 }
 
 /// A running simulator, embedded in this process. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sim {
     addr: SocketAddr,
+    media_addr: SocketAddr,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
@@ -237,13 +262,15 @@ impl Sim {
         loopback_only(listen)?;
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let (shared, tick) = shared_for(&config);
+        let (shared, udp, tick) = shared_for(&config).await?;
+        let media_addr = udp.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run(listener, Arc::clone(&shared), tick, async move {
+        let task = tokio::spawn(run(listener, udp, Arc::clone(&shared), tick, async move {
             let _ = stopped.await;
         }));
         Ok(Self {
             addr,
+            media_addr,
             shared,
             stop: Some(stop),
             task: Some(task),
@@ -253,6 +280,11 @@ impl Sim {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The UDP address of its media plane (the ICE host candidate of every answer).
+    pub fn media_addr(&self) -> SocketAddr {
+        self.media_addr
     }
 
     /// Its base URL, `http://127.0.0.1:<port>`.

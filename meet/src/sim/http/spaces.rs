@@ -78,11 +78,12 @@ struct SpaceControl {
     active: Option<bool>,
     chat_restriction: Option<RestrictionType>,
     present_restriction: Option<RestrictionType>,
+    participant_id: Option<i64>,
 }
 
 /// `POST /sim/spaces/{space}:startConference | :endConference | :setLocks {video?,audio?} |
-/// :setRecording {active} | :setRestrictions {chatRestriction?,presentRestriction?}` → the
-/// space.
+/// :setRecording {active} | :setRestrictions {chatRestriction?,presentRestriction?} |
+/// :setActiveSpeaker {participantId}` → the space.
 pub(super) async fn space_verb(
     State(shared): State<Arc<Shared>>,
     Path(segment): Path<String>,
@@ -104,6 +105,12 @@ pub(super) async fn space_verb(
             "setRestrictions" => {
                 let (chat, present) = (body.chat_restriction, body.present_restriction);
                 model.set_restrictions(key, chat, present, now)?;
+            }
+            "setActiveSpeaker" => {
+                let pid = body
+                    .participant_id
+                    .ok_or_else(|| SimError::bad_request("participantId is required"))?;
+                model.set_active_speaker(key, pid, now)?;
             }
             _ => return Err(no_such_endpoint()),
         }
@@ -186,6 +193,20 @@ pub(super) async fn participant_verb(
         _ => Err(no_such_endpoint()),
     })?;
     Ok(Json(participant_in(&shared.lock().model, &key, pid)?))
+}
+
+/// `GET /sim/spaces/{space}/participants/{pid}/media` → what the media plane measured of
+/// the participant (per-RID layers, virtual streams, channels), its assignment and its last
+/// media-stats upload: `{"participant":…,"media":…|null}`.
+pub(super) async fn media(
+    State(shared): State<Arc<Shared>>,
+    Path((key, pid)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let pid = parse_pid(&pid)?;
+    let mut core = shared.lock();
+    let participant = participant_in(&core.model, &key, pid)?;
+    let media = core.media.report(pid, std::time::Instant::now());
+    Ok(Json(json!({ "participant": participant, "media": media })))
 }
 
 /// Query of the mailbox.

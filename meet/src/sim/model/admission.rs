@@ -10,18 +10,21 @@ use super::SimModel;
 use super::enrollment::MEDIA_SCOPES;
 use super::error::{RpcCode, SimError};
 use super::events::EventKind;
+use super::offer::{MediaShape, OfferShape};
 use super::participant::{Kind, Participant, State};
 use super::time::unix_ms;
 use crate::jwt::{Claims, JwtError};
 use crate::protocol::participants::GatewayProtocol;
 use crate::protocol::session_control::{SessionControlToClient, SessionStatus};
 
-/// The SDP answer returned until the media plane exists. It is **not** a usable answer: it
-/// has no media sections, and its `s=` line says so.
-pub const PLACEHOLDER_ANSWER: &str = "v=0\r\n\
-o=meet-sim 0 0 IN IP4 127.0.0.1\r\n\
-s=meet-sim PLACEHOLDER answer: media plane not built\r\n\
-t=0 0\r\n";
+/// Which offer rules a connect applies.
+#[derive(Clone, Copy, Debug)]
+enum OfferRule {
+    /// A gateway or browser participant: sends simulcast, receives up to 8 videos.
+    Sender,
+    /// A Media API client: receive only, what its scopes allow.
+    MediaClient { audio: bool, video: bool },
+}
 
 /// The body of `connectGateway` (§5.b): `{"offer","displayName","callerUri","protocol"}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -37,11 +40,23 @@ pub struct GatewayJoin {
     pub protocol: Option<GatewayProtocol>,
 }
 
+/// The body of the participant page's join (`POST /m/{meetingCode}:join`):
+/// `{"offer","displayName"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrowserJoin {
+    /// The SDP offer.
+    pub offer: String,
+    /// The name others see; `"Browser"` when empty.
+    pub display_name: String,
+}
+
 /// A successful connect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinOutcome {
-    /// The SDP answer ([`PLACEHOLDER_ANSWER`] for now).
+    /// The SDP answer: empty from the model; the media plane, which accepts the offer,
+    /// fills it in.
     pub answer: String,
     /// A trace id, as Meet returns.
     pub trace_id: String,
@@ -51,6 +66,9 @@ pub struct JoinOutcome {
     /// (a 200 does not mean joined, §1.2). Not part of the HTTP answer.
     #[serde(skip)]
     pub state: String,
+    /// What the offer sets up. Not part of the HTTP answer.
+    #[serde(skip)]
+    pub media: MediaShape,
 }
 
 /// The answer to `resolve`: `{"space":"spaces/…","meetingCode":"abc-defg-hij"}`.
@@ -169,8 +187,9 @@ impl SimModel {
         &mut self,
         space_key: &str,
         offer: &str,
+        rule: OfferRule,
         now: SystemTime,
-    ) -> Result<String, SimError> {
+    ) -> Result<(String, MediaShape), SimError> {
         self.injected_failure()?;
         let space_id = self.space_id_or_404(space_key)?;
         if self.spaces[&space_id].conference.is_none() {
@@ -182,15 +201,18 @@ impl SimModel {
             }
             self.open_conference(&space_id, now);
         }
-        // Media-plane checks (§1.3 m-line counts, simulcast RIDs) come with the media plane.
-        if !offer.starts_with("v=0") {
-            return Err(SimError::new(
-                RpcCode::InvalidArgument,
-                "INVALID_OFFER",
-                "offer is not an SDP offer (must start with v=0)",
-            ));
-        }
-        Ok(space_id)
+        let shape = OfferShape::parse(offer).and_then(|shape| match rule {
+            OfferRule::Sender => shape.check_sender(
+                self.config.video_recv_streams_max,
+                self.config.send_video_layers,
+            ),
+            OfferRule::MediaClient { audio, video } => {
+                shape.check_media_client(self.config.media_client_video_max, audio, video)
+            }
+        });
+        let media =
+            shape.map_err(|e| SimError::new(RpcCode::InvalidArgument, "INVALID_OFFER", e.0))?;
+        Ok((space_id, media))
     }
 
     pub(super) fn new_participant(
@@ -200,6 +222,7 @@ impl SimModel {
         host: bool,
         kind: Kind,
         state: State,
+        media: MediaShape,
     ) -> i64 {
         let id = self.next_participant_id;
         self.next_participant_id += 1;
@@ -227,6 +250,12 @@ impl SimModel {
                 video_muted_by_lock: false,
                 audio_muted_by_lock: false,
                 last_media_stats_sections: None,
+                video_ssrcs: (0..media.recv_video as u32)
+                    .map(|i| 0x5000_0000 + (id as u32) * 16 + i)
+                    .collect(),
+                media,
+                layout: None,
+                assigned: Vec::new(),
             },
         );
         id
@@ -262,7 +291,8 @@ impl SimModel {
         now: SystemTime,
     ) -> Result<JoinOutcome, SimError> {
         let (claims, token_id) = self.authenticate_gateway(bearer, now)?;
-        let space_id = self.common_connect_checks(space_key, &join.offer, now)?;
+        let (space_id, media) =
+            self.common_connect_checks(space_key, &join.offer, OfferRule::Sender, now)?;
         let space = &self.spaces[&space_id];
         if space.state.video_lock {
             return Err(SimError::new(
@@ -302,6 +332,7 @@ impl SimModel {
             false,
             kind,
             State::Waiting { deadline },
+            media,
         );
         let state = if admit_now {
             self.join(pid, now);
@@ -320,10 +351,11 @@ impl SimModel {
             "STATE_WAITING"
         };
         Ok(JoinOutcome {
-            answer: PLACEHOLDER_ANSWER.to_owned(),
+            answer: String::new(),
             trace_id: self.ids.trace_id(),
             participant_id: pid,
             state: state.to_owned(),
+            media: self.participants[&pid].media.clone(),
         })
     }
 
@@ -374,7 +406,12 @@ impl SimModel {
                 "the OAuth token has no meetings.conference.media scope",
             ));
         }
-        let space_id = self.common_connect_checks(space_key, offer, now)?;
+        let has = |scope: &str| scopes.iter().any(|s| s.ends_with(scope));
+        let rule = OfferRule::MediaClient {
+            audio: has("media.readonly") || has("media.audio.readonly"),
+            video: has("media.readonly") || has("media.video.readonly"),
+        };
+        let (space_id, media) = self.common_connect_checks(space_key, offer, rule, now)?;
         let present = self.present_in(&space_id);
         let others = || present.iter().map(|pid| &self.participants[pid]);
         if others().any(|p| matches!(p.kind, Kind::MediaClient { .. })) {
@@ -397,13 +434,47 @@ impl SimModel {
             false,
             Kind::MediaClient { scopes },
             State::Joined,
+            media,
         );
         self.join(pid, now);
         Ok(JoinOutcome {
-            answer: PLACEHOLDER_ANSWER.to_owned(),
+            answer: String::new(),
             trace_id: self.ids.trace_id(),
             participant_id: pid,
             state: "STATE_JOINED".to_owned(),
+            media: self.participants[&pid].media.clone(),
+        })
+    }
+
+    /// The participant page joins (`POST /m/{meetingCode}:join`, §5.b): a signed-in host of
+    /// the owner's organisation, so it joins at once. No authentication: the page is a
+    /// loopback test tool. The offer follows the gateway rules (it sends and receives like
+    /// one). Order: injected failure, space, conference, offer.
+    pub fn connect_browser(
+        &mut self,
+        space_key: &str,
+        join: BrowserJoin,
+        now: SystemTime,
+    ) -> Result<JoinOutcome, SimError> {
+        let now = self.step(now);
+        let (space_id, media) =
+            match self.common_connect_checks(space_key, &join.offer, OfferRule::Sender, now) {
+                Ok(checked) => checked,
+                Err(err) => return Err(self.refuse("joinBrowser", err, now)),
+            };
+        let name = if join.display_name.trim().is_empty() {
+            "Browser".to_owned()
+        } else {
+            join.display_name
+        };
+        let pid = self.new_participant(&space_id, name, true, Kind::Browser, State::Joined, media);
+        self.join(pid, now);
+        Ok(JoinOutcome {
+            answer: String::new(),
+            trace_id: self.ids.trace_id(),
+            participant_id: pid,
+            state: "STATE_JOINED".to_owned(),
+            media: self.participants[&pid].media.clone(),
         })
     }
 

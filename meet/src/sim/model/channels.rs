@@ -2,8 +2,7 @@
 //! channels").
 //!
 //! Handled: `leave` on `session-control`, `sendMessage` on `x-chat`, `uploadMediaStats` on
-//! `media-stats`. `setAssignment` on `video-assignment` is answered `UNIMPLEMENTED` (12) until
-//! the media plane, which owns the virtual SSRCs, exists.
+//! `media-stats`, `setAssignment` on `video-assignment` (see the `assignment` module).
 
 use std::time::SystemTime;
 
@@ -18,9 +17,7 @@ use crate::protocol::media_stats::{
 use crate::protocol::session_control::{
     DisconnectReason, SessionControlFromClient, SessionControlToClient,
 };
-use crate::protocol::video_assignment::{
-    VideoAssignmentFromClient, VideoAssignmentResponsePayload, VideoAssignmentToClient,
-};
+use crate::protocol::video_assignment::VideoAssignmentFromClient;
 use crate::protocol::x_chat::{
     ChatMessage, ChatMessageResource, XChatFromClient, XChatResponsePayload, XChatToClient,
 };
@@ -108,20 +105,9 @@ impl SimModel {
             }
             DataChannel::VideoAssignment => {
                 let msg: VideoAssignmentFromClient = serde_json::from_str(text).map_err(bad)?;
-                let answer = VideoAssignmentToClient {
-                    response: Some(Response {
-                        request_id: msg.request.request_id,
-                        status: Some(Status::new(
-                            StatusCode::UNIMPLEMENTED,
-                            "video assignment needs the media plane, which is not built yet",
-                        )),
-                        payload: VideoAssignmentResponsePayload {
-                            set_assignment: msg.request.payload.set_assignment.map(|_| Empty {}),
-                        },
-                    }),
-                    resources: Vec::new(),
-                };
-                self.send(pid, ChannelMessage::VideoAssignment(answer));
+                if let Some(set) = msg.request.payload.set_assignment {
+                    self.handle_set_assignment(pid, msg.request.request_id, set, now);
+                }
             }
             DataChannel::Participants | DataChannel::MediaEntries | DataChannel::XConference => {
                 return Err(SimError::bad_request(format!(

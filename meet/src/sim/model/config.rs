@@ -32,6 +32,12 @@ pub enum LockPolicy {
     Mute,
 }
 
+/// Default most receive-video m-lines of a gateway: 8 (the 1+7 layout).
+pub const DEFAULT_VIDEO_RECV_STREAMS_MAX: usize = 8;
+
+/// Default send bitrate limit of a gateway: 2 Mb/s.
+pub const DEFAULT_MAX_SEND_BITRATE_BPS: u64 = 2_000_000;
+
 /// Settings of a [`SimModel`](super::SimModel).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelConfig {
@@ -63,6 +69,18 @@ pub struct ModelConfig {
     /// `uploadIntervalSeconds` pushed on `media-stats`; default
     /// [`DEFAULT_UPLOAD_INTERVAL_S`] (0 turns uploads off).
     pub media_stats_upload_interval_s: u32,
+    /// Most receive-video m-lines a gateway (or browser participant) may offer; default 8.
+    pub video_recv_streams_max: usize,
+    /// Most receive-video m-lines a Media API client may offer; default 3 (§1.3).
+    pub media_client_video_max: usize,
+    /// Simulcast layers a gateway must send; default 3.
+    pub send_video_layers: usize,
+    /// The send bitrate a gateway must keep to (all layers together, averaged over 5 s, with
+    /// 10 % tolerance); default 2 Mb/s. Above it, `BITRATE_EXCEEDED` is logged.
+    pub max_send_bitrate_bps: u64,
+    /// Whether a gateway that breaks the media rules (`LAYERS_MISSING`,
+    /// `BITRATE_EXCEEDED`) is disconnected; default `false` (only logged).
+    pub strict_media: bool,
     /// Seed of the generator for meeting codes, ids, CSRCs and token values. The same seed
     /// and the same inputs give the same simulator; the HTTP layer picks a random one unless
     /// told otherwise.
@@ -84,6 +102,11 @@ impl Default for ModelConfig {
             require_consenter: true,
             chat_max_len: DEFAULT_CHAT_MAX_LEN,
             media_stats_upload_interval_s: DEFAULT_UPLOAD_INTERVAL_S,
+            video_recv_streams_max: DEFAULT_VIDEO_RECV_STREAMS_MAX,
+            media_client_video_max: 3,
+            send_video_layers: 3,
+            max_send_bitrate_bps: DEFAULT_MAX_SEND_BITRATE_BPS,
+            strict_media: false,
             seed: 0,
         }
     }

@@ -92,6 +92,12 @@ impl SimModel {
                     Lock::Video => p.video_muted_by_lock = true,
                     Lock::Audio => p.audio_muted_by_lock = true,
                 }
+                let update = super::MediaUpdate::Muted {
+                    pid,
+                    video: p.video_muted_by_lock,
+                    audio: p.audio_muted_by_lock,
+                };
+                self.media_updates.push_back(update);
             }
             self.events.push(
                 now,
@@ -215,8 +221,14 @@ impl SimModel {
         let kind = Kind::Synthetic {
             signed_in_user: join.signed_in_user,
         };
-        let pid =
-            self.new_participant(&space_id, join.display_name, join.host, kind, State::Joined);
+        let pid = self.new_participant(
+            &space_id,
+            join.display_name,
+            join.host,
+            kind,
+            State::Joined,
+            Default::default(),
+        );
         self.join(pid, now);
         Ok(pid)
     }

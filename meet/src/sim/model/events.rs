@@ -252,6 +252,45 @@ pub enum EventKind {
         /// How many sections.
         sections: usize,
     },
+    /// The active speaker of a conference changed (the 1+7 assignment follows).
+    ActiveSpeakerChanged {
+        /// `spaces/{id}`.
+        space: String,
+        /// The new active speaker.
+        participant_id: i64,
+    },
+    /// A participant's video assignment changed.
+    VideoAssigned {
+        /// The receiving participant.
+        participant_id: i64,
+        /// The layout label.
+        label: String,
+        /// Per canvas (request order): `(canvas id, source participant id, or 0 for none)`.
+        canvases: Vec<(i32, i64)>,
+    },
+    /// The media plane switched the simulcast layer a canvas receives, on a keyframe.
+    LayerSwitched {
+        /// The receiving participant.
+        participant_id: i64,
+        /// The source participant.
+        source: i64,
+        /// The virtual SSRC.
+        ssrc: u32,
+        /// The RID before (empty when the stream starts).
+        from_rid: String,
+        /// The RID now.
+        to_rid: String,
+    },
+    /// A gateway broke a media rule (§5.b "Media rules"): `LAYERS_MISSING` or
+    /// `BITRATE_EXCEEDED`.
+    MediaRuleBroken {
+        /// The participant.
+        participant_id: i64,
+        /// `LAYERS_MISSING` or `BITRATE_EXCEEDED`.
+        flag: String,
+        /// What was measured.
+        detail: String,
+    },
     /// The injectable clock was moved.
     ClockChanged {
         /// The time before, Unix ms.

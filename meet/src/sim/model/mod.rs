@@ -22,6 +22,7 @@
 //! built), video assignment, CSR enrolment.
 
 mod admission;
+mod assignment;
 mod channels;
 mod config;
 mod controls;
@@ -32,6 +33,8 @@ mod events;
 mod faults;
 mod ids;
 mod lobby;
+mod media_events;
+mod offer;
 mod participant;
 mod roster;
 mod space;
@@ -40,10 +43,12 @@ mod time;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::SystemTime;
 
-pub use admission::{GatewayJoin, JoinOutcome, PLACEHOLDER_ANSWER, Resolved};
+pub use admission::{BrowserJoin, GatewayJoin, JoinOutcome, Resolved};
+pub use assignment::{MediaUpdate, VideoSource};
 pub use config::{
     DEFAULT_AUDIENCE, DEFAULT_CHAT_MAX_LEN, DEFAULT_LOBBY_TIMEOUT, DEFAULT_LONG_ID_LEN,
-    DEFAULT_UPLOAD_INTERVAL_S, LockPolicy, ModelConfig,
+    DEFAULT_MAX_SEND_BITRATE_BPS, DEFAULT_UPLOAD_INTERVAL_S, DEFAULT_VIDEO_RECV_STREAMS_MAX,
+    LockPolicy, ModelConfig,
 };
 pub use delivery::{ChannelMessage, Delivery};
 pub use enrollment::{EnrolledKey, InteropTokenInfo, IssuedInteropToken, MEDIA_SCOPES};
@@ -53,6 +58,9 @@ pub use faults::{FailConnect, Faults};
 pub use ids::{
     MAX_SHORT_ID_LEN, MIN_SHORT_ID_LEN, is_long_id, is_meeting_code, is_short_id,
     normalize_meeting_code,
+};
+pub use offer::{
+    Direction, EXT_MID, EXT_RID, MediaShape, OfferError, OfferSection, OfferShape, SectionKind,
 };
 pub use participant::{LobbyEntry, ParticipantInfo, ParticipantKindName, SyntheticJoin};
 pub use space::{AccessType, SpaceConfig, SpaceInfo, SpaceRequest};
@@ -83,6 +91,7 @@ pub struct SimModel {
     participants: BTreeMap<i64, Participant>,
     faults: Faults,
     outbox: VecDeque<Delivery>,
+    media_updates: VecDeque<MediaUpdate>,
     events: EventLog,
     next_participant_id: i64,
     next_media_entry_id: i64,
@@ -110,6 +119,7 @@ impl SimModel {
             participants: BTreeMap::new(),
             faults: Faults::default(),
             outbox: VecDeque::new(),
+            media_updates: VecDeque::new(),
             events: EventLog::default(),
             next_participant_id: 1,
             next_media_entry_id: 1,

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::offer::MediaShape;
 use super::time::unix_ms;
 use crate::protocol::media_entries::{MediaEntry, MediaEntryResource};
 use crate::protocol::participants::{
@@ -31,6 +32,9 @@ pub(super) enum Kind {
     MediaClient { scopes: Vec<String> },
     /// Someone the control API added: no channels, no media.
     Synthetic { signed_in_user: Option<String> },
+    /// A browser on the participant page (`/m/{meetingCode}`): a signed-in member of the
+    /// owner's organisation, with the channels of a gateway and the same media.
+    Browser,
 }
 
 /// The kind of a participant, as the control API and the event log spell it.
@@ -43,6 +47,8 @@ pub enum ParticipantKindName {
     MediaClient,
     /// A participant added through the control API.
     Synthetic,
+    /// A browser on the participant page.
+    Browser,
 }
 
 impl ParticipantKindName {
@@ -52,6 +58,7 @@ impl ParticipantKindName {
             Self::Gateway => "gateway",
             Self::MediaClient => "media_client",
             Self::Synthetic => "synthetic",
+            Self::Browser => "browser",
         }
     }
 }
@@ -88,6 +95,25 @@ pub(super) struct Participant {
     pub(super) audio_muted_by_lock: bool,
     /// Sections in the last `uploadMediaStats`.
     pub(super) last_media_stats_sections: Option<usize>,
+    /// The media its offer set up (none for synthetic participants).
+    pub(super) media: MediaShape,
+    /// The virtual SSRCs of its receive-video m-lines, in offer order: made up at connect,
+    /// replaced by the media plane's once it has accepted the offer.
+    pub(super) video_ssrcs: Vec<u32>,
+    /// Its last accepted `setAssignment` layout.
+    pub(super) layout: Option<Layout>,
+    /// The source participant on each canvas of `layout`, in canvas order.
+    pub(super) assigned: Vec<Option<i64>>,
+}
+
+/// An accepted layout: the canvases of a `setAssignment`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Layout {
+    pub(super) label: String,
+    /// `(canvas id, width, height)` in request order; canvas `i` uses virtual stream `i`.
+    pub(super) canvases: Vec<(i32, u32, u32)>,
+    /// `maxVideoResolution` (width, height), if given.
+    pub(super) max_resolution: Option<(u32, u32)>,
 }
 
 impl Participant {
@@ -96,6 +122,7 @@ impl Participant {
             Kind::Gateway { .. } => ParticipantKindName::Gateway,
             Kind::MediaClient { .. } => ParticipantKindName::MediaClient,
             Kind::Synthetic { .. } => ParticipantKindName::Synthetic,
+            Kind::Browser => ParticipantKindName::Browser,
         }
     }
 
@@ -104,9 +131,15 @@ impl Participant {
         !matches!(self.kind, Kind::Synthetic { .. })
     }
 
-    /// Whether it opens the `x-` channels (gateways only).
+    /// Whether it opens the `x-` channels (gateways and browsers).
     pub(super) fn has_extensions(&self) -> bool {
-        matches!(self.kind, Kind::Gateway { .. })
+        matches!(self.kind, Kind::Gateway { .. } | Kind::Browser)
+    }
+
+    /// Whether its video can be put on others' canvases: everyone on the roster (synthetic
+    /// participants get canvases too, with no packets behind them).
+    pub(super) fn is_video_source(&self) -> bool {
+        self.is_joined() && self.on_roster()
     }
 
     /// Whether others see it on the roster (everyone but Media API clients).
@@ -158,6 +191,12 @@ impl Participant {
             } => {
                 wire.signed_in_user = Some(SignedInUser {
                     user: user.clone(),
+                    display_name: self.display_name.clone(),
+                });
+            }
+            Kind::Browser => {
+                wire.signed_in_user = Some(SignedInUser {
+                    user: format!("users/browser-{}", self.id),
                     display_name: self.display_name.clone(),
                 });
             }

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use super::SimModel;
+use super::assignment::MediaUpdate;
 use super::delivery::ChannelMessage;
 use super::events::EventKind;
 use super::participant::{Participant, ParticipantInfo, State};
@@ -66,6 +67,12 @@ impl SimModel {
         p.state = State::Joined;
         let (space_id, on_roster) = (p.space.clone(), p.on_roster());
         let (resource, entry) = (p.resource(), p.media_entry());
+        self.media_updates.push_back(MediaUpdate::Joined {
+            pid,
+            space: space_id.clone(),
+            audio_csrc: p.audio_csrc,
+            video_csrc: p.video_csrc,
+        });
         let event = EventKind::ParticipantJoined {
             space: format!("spaces/{space_id}"),
             participant_id: pid,
@@ -123,6 +130,7 @@ impl SimModel {
                 self.send(other, ChannelMessage::Participants(roster));
                 self.send(other, ChannelMessage::MediaEntries(entries));
             }
+            self.reassign(&space_id, now);
         }
     }
 
@@ -179,6 +187,14 @@ impl SimModel {
             },
         );
         self.send(pid, ChannelMessage::SessionControl(message));
+        self.media_updates.push_back(MediaUpdate::Left { pid });
+        if let Some(conference) = self
+            .spaces
+            .get_mut(&space_id)
+            .and_then(|s| s.conference.as_mut())
+        {
+            conference.speakers.retain(|&p| p != pid);
+        }
         if was_joined && on_roster {
             for other in self.listeners(&space_id, pid) {
                 let roster = ParticipantsToClient {
@@ -192,6 +208,7 @@ impl SimModel {
                 self.send(other, ChannelMessage::Participants(roster));
                 self.send(other, ChannelMessage::MediaEntries(entries));
             }
+            self.reassign(&space_id, now);
         }
     }
 

@@ -57,6 +57,9 @@ pub struct SpaceRequest {
 pub(super) struct Conference {
     /// `conferenceRecords/{id}`.
     pub(super) record: String,
+    /// Participants by how recently they were the active speaker, most recent first: the
+    /// order the 1+7 video assignment fills canvases in.
+    pub(super) speakers: Vec<i64>,
 }
 
 /// A meeting space.
@@ -263,6 +266,7 @@ impl SimModel {
         if let Some(space) = self.spaces.get_mut(space_id) {
             space.conference = Some(Conference {
                 record: record.clone(),
+                speakers: Vec::new(),
             });
             self.events.push(
                 now,
