@@ -16,10 +16,14 @@
 //! of outcomes to SIP codes. [`sim`] is the signalling and control core of `meet-sim` (binary
 //! `meet-sim`): a sans-IO conference model (enrolment, interop tokens, JWT checks, lobby, host
 //! controls, roster, event log) behind an axum server on loopback with the Meet-shaped
-//! endpoints and a `/sim` control API (injectable clock, faults). Its media plane (str0m), the
-//! connector and the browser page are still to come: until they land the node has no
-//! conference backend.
+//! endpoints and a `/sim` control API (injectable clock, faults). [`connector`] is the
+//! `MeetConnector` trait through which the node resolves a dial string and exchanges SDP with a
+//! Meet backend, its sans-IO `DialString` parser, and `HttpConnector`, its HTTP/1.1
+//! implementation for meet-sim (a fresh gateway JWT per request; errors mapped to SIP codes
+//! through `SessionOutcome`). The sim's media plane (str0m) and the browser page are still to
+//! come, and the node does not use the connector yet.
 
+pub mod connector;
 pub mod jwt;
 pub mod protocol;
 pub mod session;
