@@ -8,7 +8,9 @@ set -euo pipefail
 # Run: the media plan's elements (pipelines/src/plan.rs names the package of each one).
 # Tests: iproute2/util-linux for loopback-only network namespaces; curl for the README checks;
 # sip-tester (SIPp) for the SIP end-to-end scenarios in node/tests/sipp/; baresip (with its
-# ffmpeg codecs for H.264) as a real VTC calling over UDP, TCP and TLS with SDES-SRTP.
+# ffmpeg codecs for H.264) as a real VTC calling over UDP, TCP and TLS with SDES-SRTP;
+# chromium, driven by Node.js and playwright-core (meet/tests/browser/), as a real WebRTC
+# client of meet-sim.
 PACKAGES=(
   pkg-config build-essential git ca-certificates curl
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
@@ -16,10 +18,18 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   iproute2 util-linux
   sip-tester baresip-core baresip-ffmpeg
+  chromium nodejs npm
 )
+
+# Packages that count as present when their command is: a Node.js from elsewhere (e.g.
+# NodeSource's nodejs, which bundles npm and conflicts with Debian's npm package).
+declare -A COMMAND_OF=([nodejs]=node [npm]=npm)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
+  if [[ -n "${COMMAND_OF[$pkg]:-}" ]] && command -v "${COMMAND_OF[$pkg]}" >/dev/null; then
+    continue
+  fi
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
@@ -55,3 +65,13 @@ for component in fmt clippy; do
     fi
   fi
 done
+
+# The browser tests' Node.js packages (playwright-core only; it downloads no browser): installed
+# from the committed lock file, again only when that lock file changed since the last install.
+BROWSER_DIR="$(dirname "$0")/../meet/tests/browser"
+STAMP="$BROWSER_DIR/node_modules/.tcn-package-lock.json"
+if ! cmp -s "$BROWSER_DIR/package-lock.json" "$STAMP"; then
+  echo "install-deps: npm ci in meet/tests/browser"
+  npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund --loglevel=error >/dev/null
+  cp "$BROWSER_DIR/package-lock.json" "$STAMP"
+fi

@@ -10,6 +10,16 @@
 //!   endpoints (`connectActiveConference`, `connectGateway`, `resolve`) and the `/sim/...`
 //!   control API, with an injectable clock and fault injection.
 //!
+//! The server also serves two browser pages (static files in `src/sim/web/`, compiled in):
+//! `GET /m/{meetingCode}?name=&video=`, a participant that publishes the fake camera as VP8
+//! simulcast q/h/f plus the microphone and receives 3 audio and up to 8 video streams,
+//! joining with `POST /m/{meetingCode}:join`; and `GET /media-api/{meetingCode}?token=&video=`,
+//! a receive-only client shaped like Google's Media API reference clients, joining with
+//! `connectActiveConference`. Both create the data channels, send a `setAssignment` once
+//! JOINED, upload stats as configured, and expose what they saw as `window.tcn`. The tests
+//! in `tests/browser_pages.rs` run them in headless Chromium inside a loopback-only network
+//! namespace (`tests/browser_support.rs`, driver `tests/browser/driver.mjs`).
+//!
 //! Not built yet: the media plane (str0m: ICE-lite, DTLS-SRTP, SCTP data channels, RTP
 //! forwarding, simulcast checks, video assignment), so connect answers carry a placeholder
 //! SDP ([`model::PLACEHOLDER_ANSWER`]) and data-channel messages wait in per-participant

@@ -10,6 +10,10 @@
 //! | POST | `/v1/interop/spaces/{space}:connectGateway` | bearer gateway JWT; `{"offer","displayName","callerUri","protocol"}` → `{"answer","traceId","participantId"}` |
 //! | GET | `/v1/interop/meetingIds/{id}:resolve` | bearer gateway JWT → `{"space","meetingCode"}` |
 //! | POST | `/v2beta/spaces/{space}:connectActiveConference` | bearer OAuth test token; `{"offer"}` → `{"answer","traceId"}` |
+//! | GET | `/m/{meetingCode}` | `?name=&video=` → the browser participant page (HTML) |
+//! | GET | `/media-api/{meetingCode}` | `?token=&video=` → the Media-API-style client page (HTML) |
+//! | GET | `/m/assets/{file}` | → the pages' scripts and style sheet |
+//! | GET | `/favicon.ico` | → 204 |
 //! | POST | `/sim/gateways` | `{"issuer","jwk"}` or `{"issuer","publicKeyPem","kid","alg"}` → 201 `{"issuer","kid","alg"}`; `{"csr"}` → 501 |
 //! | GET | `/sim/gateways` | → `{"gateways":[...]}` |
 //! | DELETE | `/sim/gateways/{kid}` | → 204 |
@@ -53,6 +57,7 @@ mod media_io;
 mod meet_api;
 mod spaces;
 mod state;
+mod web;
 
 use std::future::Future;
 use std::io;
@@ -114,7 +119,6 @@ fn router(shared: Arc<Shared>) -> Router {
             post(meet_api::connect_gateway),
         )
         .route("/v1/interop/meetingIds/{segment}", get(meet_api::resolve))
-        .route("/m/{segment}", post(meet_api::join_browser))
         .route(
             "/v2beta/spaces/{segment}",
             post(meet_api::connect_active_conference),
@@ -179,6 +183,13 @@ fn router(shared: Arc<Shared>) -> Router {
                 .post(harness::set_faults)
                 .delete(harness::clear_faults),
         )
+        .route(
+            "/m/{segment}",
+            get(web::participant_page).post(meet_api::join_browser),
+        )
+        .route("/m/assets/{file}", get(web::asset))
+        .route("/media-api/{segment}", get(web::media_api_page))
+        .route("/favicon.ico", get(web::favicon))
         .fallback(|| async { error::no_such_endpoint() })
         .with_state(shared)
 }
