@@ -190,9 +190,10 @@ fn received<'a>(page: &'a Value, channel: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// A sender is done when it is joined and sends all three layers.
+/// A sender is done when it is joined and sends all three layers (Chrome turns h and f on as
+/// its bandwidth estimate, fed by the sim's transport-wide feedback, grows).
 const SENDING: &str = "tcn.sessionState === 'STATE_JOINED' \
-    && stats.outbound.filter(s => s.kind === 'video' && s.packetsSent > 0).length === 3";
+    && stats.outbound.filter(s => s.kind === 'video' && s.framesEncoded > 30 && s.packetsSent > 30).length === 3";
 /// The viewer is done when it decodes three forwarded streams.
 const VIEWING: &str = "tcn.sessionState === 'STATE_JOINED' \
     && stats.inbound.filter(s => s.kind === 'video' && s.framesDecoded > 30).length >= 3";
@@ -265,7 +266,7 @@ fn three_browsers_send_simulcast_through_the_sim_and_a_fourth_receives_the_1_plu
         let dave = page(&result, "Dave");
         assert_participant_offer(dave, 8);
         assert_eq!(dave["tcn"]["sessionState"], "STATE_JOINED", "{dave}");
-        assert!(received(dave, "participants").len() >= 1);
+        assert!(!received(dave, "participants").is_empty());
         let assignment = received(dave, "video-assignment")
             .into_iter()
             .rev()
@@ -286,13 +287,21 @@ fn three_browsers_send_simulcast_through_the_sim_and_a_fourth_receives_the_1_plu
             .filter(|s| s["kind"] == "video" && s["framesDecoded"].as_u64().unwrap_or(0) > 30)
             .collect();
         assert_eq!(inbound.len(), 3, "{inbound:?}");
-        let main = shown.iter().find(|c| c["canvasId"] == 1).expect("canvas 1 shown");
+        let main = shown
+            .iter()
+            .find(|c| c["canvasId"] == 1)
+            .expect("canvas 1 shown");
+        // canvas 1 (1280×720) carries a source's top layer, the 320×180 thumbnails its
+        // bottom one: q, sent at 320×180, or smaller when Chrome adapts to a busy CPU
         for stream in &inbound {
-            let width = stream["frameWidth"].as_u64().unwrap();
+            let size = (
+                stream["frameWidth"].as_u64().unwrap(),
+                stream["frameHeight"].as_u64().unwrap(),
+            );
             if stream["ssrc"] == main["ssrc"] {
-                assert_eq!(width, 1280, "canvas 1 gets layer f: {stream}");
+                assert!(size.0 > 320 && size.1 > 180, "canvas 1: {stream}");
             } else {
-                assert_eq!(width, 320, "a thumbnail gets layer q: {stream}");
+                assert!(size.0 <= 320 && size.1 <= 180, "a thumbnail: {stream}");
             }
         }
         assert!(fx.events("media_rule_broken").await.is_empty());
@@ -351,7 +360,11 @@ fn a_media_api_client_gets_joined_the_roster_entries_and_an_assignment() {
         assert_eq!(roster.len(), 2, "host and guest: {roster:?}");
         let entries = resources("media-entries");
         assert_eq!(entries.len(), 2, "{entries:?}");
-        assert!(entries.iter().all(|e| e["mediaEntry"]["audioCsrc"].is_u64()));
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["mediaEntry"]["audioCsrc"].is_u64())
+        );
         let assignment = received(media, "video-assignment")
             .into_iter()
             .find_map(|m| m["resources"][0]["videoAssignment"].as_object())

@@ -7,7 +7,7 @@
 //!
 //! Included with `#[path]`; Cargo also builds it as an empty test target.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -292,7 +292,7 @@ impl Client {
         let pt = self.vp8_pt();
         for layer in self.layers.clone() {
             let keyframe = std::mem::replace(self.keyframe_due.get_mut(layer.rid).unwrap(), false)
-                || self.frame_no % 60 == 0;
+                || self.frame_no.is_multiple_of(60);
             let picture_id = {
                 let id = self.picture_ids.get_mut(layer.rid).unwrap();
                 *id = (*id + 1) % 0x8000;

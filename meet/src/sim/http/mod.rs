@@ -83,6 +83,9 @@ use state::Shared;
 /// How often timers are checked against a wall clock: 100 ms.
 pub const DEFAULT_TIMER_TICK: Duration = Duration::from_millis(100);
 
+/// Receive buffer of the media plane's UDP socket: 4 MiB (capped by `net.core.rmem_max`).
+const MEDIA_RECV_BUFFER: usize = 4 << 20;
+
 /// Settings of the server.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -242,6 +245,9 @@ async fn run(
 async fn shared_for(config: &SimConfig) -> io::Result<(Arc<Shared>, UdpSocket, Option<Duration>)> {
     loopback_only(config.media_listen)?;
     let udp = UdpSocket::bind(config.media_listen).await?;
+    // Several browsers starting at once send bursts of simulcast: a large receive buffer
+    // keeps the first packets of a layer (the ones carrying its RID) from being dropped.
+    let _ = socket2::SockRef::from(&udp).set_recv_buffer_size(MEDIA_RECV_BUFFER);
     let mut media = MediaPlane::new(udp.local_addr()?);
     media.set_max_bitrate(config.model.max_send_bitrate_bps);
     let model = SimModel::new(config.model.clone());

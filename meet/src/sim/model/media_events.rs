@@ -9,15 +9,20 @@ use super::participant::Kind;
 use crate::protocol::session_control::DisconnectReason;
 
 impl SimModel {
-    /// A participant broke a media rule (`LAYERS_MISSING`, `BITRATE_EXCEEDED`): logged; with
-    /// `strict_media` a gateway is also disconnected (`REASON_SESSION_UNHEALTHY`, x-reason
-    /// the flag).
+    /// A participant broke a media rule (`LAYERS_MISSING`, `BITRATE_EXCEEDED`). The rules are
+    /// the gateway's (§5.b "Gateway offer"): for a gateway it is logged, and with
+    /// `strict_media` the gateway is also disconnected (`REASON_SESSION_UNHEALTHY`, x-reason
+    /// the flag). Browsers ramp their layers up with their bandwidth estimate, so theirs are
+    /// not flagged.
     pub fn media_rule_broken(&mut self, pid: i64, flag: &str, detail: String, now: SystemTime) {
         let now = self.step(now);
         let Some(p) = self.participants.get(&pid) else {
             return;
         };
-        let strict = self.config.strict_media && matches!(p.kind, Kind::Gateway { .. });
+        if !matches!(p.kind, Kind::Gateway { .. }) {
+            return;
+        }
+        let strict = self.config.strict_media;
         self.events.push(
             now,
             EventKind::MediaRuleBroken {
