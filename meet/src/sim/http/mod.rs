@@ -10,8 +10,9 @@
 //! | POST | `/v1/interop/spaces/{space}:connectGateway` | bearer gateway JWT; `{"offer","displayName","callerUri","protocol"}` → `{"answer","traceId","participantId"}` |
 //! | GET | `/v1/interop/meetingIds/{id}:resolve` | bearer gateway JWT → `{"space","meetingCode"}` |
 //! | POST | `/v2beta/spaces/{space}:connectActiveConference` | bearer OAuth test token; `{"offer"}` → `{"answer","traceId"}` |
-//! | POST | `/sim/gateways` | `{"issuer","jwk"}` or `{"issuer","publicKeyPem","kid","alg"}` → 201 `{"issuer","kid","alg"}`; `{"csr"}` → 501 |
+//! | POST | `/sim/gateways` | `{"issuer","jwk"}` or `{"issuer","publicKeyPem","kid","alg"}` → 201 `{"issuer","kid","alg"}`; `{"issuer","csr","kid"?,"alg"?}` (PEM PKCS#10; `kid` defaults to its CN, `alg` to its key's: P-256 → ES256, RSA → RS256) → 201 `{"issuer","kid","alg","certificateChainPem"}` (leaf + test CA) |
 //! | GET | `/sim/gateways` | → `{"gateways":[...]}` |
+//! | GET | `/sim/ca` | → `{"certificatePem"}`: the test CA that signs CSR enrolments |
 //! | DELETE | `/sim/gateways/{kid}` | → 204 |
 //! | POST | `/sim/orgs/{org}:setInterop` | `{"enabled"}` → `{"org","interopEnabled"}` |
 //! | POST | `/sim/orgs/{org}/interopTokens` | `{"name","type","trusted"}` → 201 `{"id","org","name","type","trusted","revoked","token"}` |
@@ -112,6 +113,7 @@ fn router(shared: Arc<Shared>) -> Router {
             "/sim/gateways",
             post(admin::enroll).get(admin::list_gateways),
         )
+        .route("/sim/ca", get(admin::ca))
         .route(
             "/sim/gateways/{kid}",
             axum::routing::delete(admin::remove_gateway),

@@ -17,6 +17,10 @@ pub const DEFAULT_LONG_ID_LEN: usize = 13;
 /// The longest chat text accepted: 500 characters (§5.b: arbitrary, no public number).
 pub const DEFAULT_CHAT_MAX_LEN: usize = 500;
 
+/// How long a certificate the test CA signs for an enrolled CSR is valid: 365 days (§5.b:
+/// arbitrary, no public number).
+pub const DEFAULT_CERTIFICATE_VALIDITY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Seconds between media-stats uploads asked of a client: 10 (§5.b "Media stats").
 pub const DEFAULT_UPLOAD_INTERVAL_S: u32 = 10;
 
@@ -63,6 +67,9 @@ pub struct ModelConfig {
     /// `uploadIntervalSeconds` pushed on `media-stats`; default
     /// [`DEFAULT_UPLOAD_INTERVAL_S`] (0 turns uploads off).
     pub media_stats_upload_interval_s: u32,
+    /// Validity of the certificates the test CA signs for CSR enrolments, from the
+    /// simulator's `now`; default [`DEFAULT_CERTIFICATE_VALIDITY`].
+    pub certificate_validity: Duration,
     /// Seed of the generator for meeting codes, ids, CSRCs and token values. The same seed
     /// and the same inputs give the same simulator; the HTTP layer picks a random one unless
     /// told otherwise.
@@ -84,6 +91,7 @@ impl Default for ModelConfig {
             require_consenter: true,
             chat_max_len: DEFAULT_CHAT_MAX_LEN,
             media_stats_upload_interval_s: DEFAULT_UPLOAD_INTERVAL_S,
+            certificate_validity: DEFAULT_CERTIFICATE_VALIDITY,
             seed: 0,
         }
     }
