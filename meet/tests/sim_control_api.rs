@@ -90,10 +90,10 @@ async fn enrolment_refuses_csr_duplicates_and_bad_keys() {
         )
         .await;
     csr.assert_error(
-        501,
-        "UNIMPLEMENTED",
-        "CSR_NOT_SUPPORTED",
-        "CSR enrolment is not built yet: enrol a public key (jwk or publicKeyPem)",
+        400,
+        "INVALID_ARGUMENT",
+        "INVALID_CSR",
+        "csr is not PEM (expected -----BEGIN CERTIFICATE REQUEST-----)",
     );
     let jwk: Value = serde_json::from_str(&es256_key(KID).verifying_key().to_jwk_json()).unwrap();
     let duplicate = fx

@@ -28,6 +28,9 @@ pub enum StartError {
         /// What the OS said.
         source: io::Error,
     },
+    /// The embedded Meet simulator could not be set up (its listener is [`Self::Bind`]).
+    #[error("cannot set up the embedded Meet simulator: {0}")]
+    MeetSim(String),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(io::Error),
@@ -38,7 +41,11 @@ impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) => ConfigError::EXIT_CODE,
-            Self::Media(_) | Self::MissingElements(_) | Self::Bind { .. } | Self::Signals(_) => 1,
+            Self::Media(_)
+            | Self::MissingElements(_)
+            | Self::Bind { .. }
+            | Self::MeetSim(_)
+            | Self::Signals(_) => 1,
         }
     }
 }

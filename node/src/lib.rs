@@ -17,8 +17,8 @@
 //! call limit ([`capacity`]), serves the admin API (`/metrics`, `/status`, `/healthz`,
 //! `/readyz`), admits calls through [`calls::Calls`] and hands out media ports from
 //! [`media_ports::MediaPorts`], reloads its configuration on SIGHUP and drains on SIGTERM or
-//! SIGINT. It does not answer SIP yet and has no conference backend: those arrive with the SIP
-//! front end and Meet issues.
+//! SIGINT. With no `meet.backend` configured it runs meet-sim, the Meet simulator, in-process
+//! with a demo meeting ([`meet_backend`]); the Meet connector arrives with the Meet issues.
 
 #![forbid(unsafe_code)]
 
@@ -35,6 +35,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod logging;
 pub mod media_ports;
+pub mod meet_backend;
 pub mod meet_gateway;
 pub mod metrics;
 mod node;

@@ -217,6 +217,35 @@ fn run(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
+/// The banner's Meet lines: the backend, and with the embedded simulator its demo meeting.
+fn backend_lines(backend: &node::meet_backend::BackendStatus) -> String {
+    use node::meet_backend::BackendStatus;
+    let lines = match backend {
+        BackendStatus::Remote { url } => vec![("Meet", format!("{url} (meet.backend)"))],
+        BackendStatus::EmbeddedSim { url, demo } => vec![
+            (
+                "Meet",
+                format!("meet-sim inside this node at {url} (no meet.backend configured)"),
+            ),
+            (
+                "demo",
+                format!(
+                    "meeting code {}  long ID {}",
+                    demo.meeting_code, demo.long_id
+                ),
+            ),
+            ("  dial", demo.dial.clone()),
+            ("  browser", demo.browser_url.clone()),
+        ],
+    };
+    let mut text: String = lines
+        .iter()
+        .map(|(label, value)| format!("  {label:<12}{value}\n"))
+        .collect();
+    text.push_str("  calls routed to Meet are answered 480 until the Meet connector is built\n");
+    text
+}
+
 /// Tells the person who ran `make run` where things are. Write errors are ignored: a closed
 /// stdout (a supervisor that stopped reading) must not bring the node down.
 fn announce(node: &node::Node) {
@@ -229,8 +258,7 @@ fn announce(node: &node::Node) {
          \x20 SIP         udp {udp}  tcp {tcp}  tls {tls}\n\
          \x20 test call   sip:{test}@<this host>  answers, counts RTP and DTMF (see /status)\n\
          \x20 media ports {media}  signalling ports {signaling}\n\
-         \x20 conference backend: none yet (the Meet side and its simulator are not built):\n\
-         \x20             calls routed to Meet are answered 480\n\
+         {backend}\
          \x20 stop with Ctrl-C (SIGINT) or SIGTERM; reload the config with SIGHUP\n",
         name = config.node.name,
         admin = node.admin_addr(),
@@ -243,6 +271,7 @@ fn announce(node: &node::Node) {
         test = config.sip.test_alias,
         media = config.media.port_range,
         signaling = config.signaling.port_range,
+        backend = backend_lines(node.meet_backend()),
     );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

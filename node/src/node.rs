@@ -15,6 +15,7 @@ use crate::capacity::Capacity;
 use crate::config::Config;
 use crate::error::StartError;
 use crate::media_ports::MediaPorts;
+use crate::meet_backend::{BackendStatus, MeetBackend};
 use crate::metrics::Metrics;
 use crate::state::Shared;
 use crate::{admin, build_info, reload, signals};
@@ -32,6 +33,8 @@ pub struct Node {
     admin: TcpListener,
     admin_addr: SocketAddr,
     sip: crate::sip::Listeners,
+    /// The embedded Meet simulator, when no `meet.backend` is configured.
+    sim: Option<meet::sim::Sim>,
 }
 
 impl Node {
@@ -75,6 +78,15 @@ impl Node {
         let sip = crate::sip::Listeners::bind(&config.sip).await?;
         let bound = sip.bound();
         info!(udp = ?bound.udp, tcp = ?bound.tcp, tls = ?bound.tls, "SIP listening");
+        let (sim, meet_backend) = match &config.meet.backend {
+            Some(url) => (None, MeetBackend::remote(url)),
+            None => {
+                let (sim, backend) =
+                    MeetBackend::start_embedded(&config.meet, gateway.as_deref(), bound.udp)
+                        .await?;
+                (Some(sim), backend)
+            }
+        };
         let media_ports = MediaPorts::new(config.media.port_range);
         let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
         info!(
@@ -101,6 +113,7 @@ impl Node {
             router: RwLock::new(Arc::new(router)),
             sip_bound: bound,
             gateway: RwLock::new(gateway),
+            meet_backend,
             break_in: Mutex::new(break_in),
         });
         Ok(Self {
@@ -108,6 +121,7 @@ impl Node {
             admin,
             admin_addr,
             sip,
+            sim,
         })
     }
 
@@ -129,6 +143,11 @@ impl Node {
     /// Where SIP over TLS listens, when a certificate is configured.
     pub fn sip_tls_addr(&self) -> Option<SocketAddr> {
         self.sip.bound().tls
+    }
+
+    /// The Meet backend: `meet.backend`, or the embedded simulator and its demo meeting.
+    pub fn meet_backend(&self) -> &BackendStatus {
+        &self.shared.meet_backend.status
     }
 
     /// The call registry, for the call controller.
@@ -155,13 +174,15 @@ impl Node {
 
     /// Serves until `shutdown` resolves, reloading the configuration on every SIGHUP; then
     /// drains: `/readyz` answers 503, new calls are refused, and active calls get up to
-    /// `node.drain_timeout` to end before they are ordered to. Returns when the node is down.
+    /// `node.drain_timeout` to end before they are ordered to; then the embedded simulator, if
+    /// any, stops. Returns when the node is down.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
         let Self {
             shared,
             admin,
             admin_addr,
             sip,
+            sim,
         } = self;
         let (stop_sip, sip_stopped) = tokio::sync::watch::channel(false);
         let sip_task = tokio::spawn(crate::sip::serve(Arc::clone(&shared), sip, sip_stopped));
@@ -197,6 +218,11 @@ impl Node {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!("admin API ended with an error: {e}"),
             Err(e) => warn!("admin API task failed: {e}"),
+        }
+        if let Some(sim) = sim
+            && let Err(e) = sim.shutdown().await
+        {
+            warn!("the embedded Meet simulator ended with an error: {e}");
         }
         info!("node stopped");
         Ok(())

@@ -3,8 +3,9 @@
 //! A refused file leaves the running configuration untouched; the refusal is logged, counted in
 //! `tcn_config_reloads_total{result="rejected"}` and raised as the `config_reload_rejected`
 //! alarm until a later reload succeeds. Settings that need new sockets (listeners, port ranges)
-//! or a new logger keep their running values and are reported as needing a restart. Routing
-//! (`[routing]`, `[meet]`) is swapped whole; calls in progress keep the decision they got.
+//! or a new logger keep their running values and are reported as needing a restart, and so do
+//! `meet.backend` and `meet.embedded_sim_listen`. Routing (`[routing]`, the rest of `[meet]`)
+//! is swapped whole; calls in progress keep the decision they got.
 
 use tracing::{error, info, warn};
 
@@ -39,6 +40,13 @@ pub(crate) fn reload(shared: &Shared) {
         )*};
     }
     keep_running!(admin, log, sip, media, signaling);
+    if next.meet.backend != running.meet.backend
+        || next.meet.embedded_sim_listen != running.meet.embedded_sim_listen
+    {
+        restart_needed.push("meet.backend");
+        next.meet.backend.clone_from(&running.meet.backend);
+        next.meet.embedded_sim_listen = running.meet.embedded_sim_listen;
+    }
     if !restart_needed.is_empty() {
         warn!(
             sections = ?restart_needed,

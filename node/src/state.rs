@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     /// The Meet gateway credential (`meet.gateway_key` + `meet.gateway_token`), swapped on
     /// reload.
     pub(crate) gateway: RwLock<Option<Arc<crate::meet_gateway::GatewayCredential>>>,
+    /// The Meet backend: `meet.backend`, or the embedded simulator (fixed for the node's life).
+    pub(crate) meet_backend: crate::meet_backend::MeetBackend,
     /// Break-in defence; its history outlives reloads.
     pub(crate) break_in: Mutex<routing::break_in::BreakInGuard>,
 }

@@ -47,6 +47,9 @@ pub struct Snapshot {
 /// The Meet side in `/status`.
 #[derive(Clone, Debug, Serialize)]
 pub struct MeetStatus {
+    /// The backend: `meet.backend`, or the embedded simulator and its demo meeting; never a
+    /// token or key.
+    pub backend: crate::meet_backend::BackendStatus,
     /// The gateway token: status, expiry, subject; never the token or key.
     pub gateway_token: crate::meet_gateway::GatewayTokenStatus,
     /// Seconds until it expires, for the metric.
@@ -145,6 +148,7 @@ impl Snapshot {
         let gateway = shared.gateway();
         let now = std::time::SystemTime::now();
         let meet = MeetStatus {
+            backend: shared.meet_backend.status.clone(),
             gateway_token: crate::meet_gateway::GatewayTokenStatus::of(
                 gateway.as_deref(),
                 now,

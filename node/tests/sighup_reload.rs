@@ -112,10 +112,14 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     );
     assert_eq!(reloads(addr, "applied").await, Some(1.0));
 
-    // 3. Fixing the file clears the alarm. A port range change needs a restart: not applied.
+    // 3. Fixing the file clears the alarm. A port range or Meet backend change needs a
+    // restart: not applied.
     std::fs::write(
         &file,
-        format!("{BASE}[capacity]\nmax_calls = 5\n[media]\nport_range = [40000, 48999]\n{RULE_B}"),
+        format!(
+            "{BASE}[capacity]\nmax_calls = 5\n[media]\nport_range = [40000, 48999]\n\
+             [meet]\nbackend = \"https://meet.example.test\"\n{RULE_B}"
+        ),
     )
     .unwrap();
     hangup();
@@ -136,6 +140,10 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
         json["media_ports"]["range"],
         serde_json::json!([40000, 49999]),
         "port range changes wait for a restart"
+    );
+    assert_eq!(
+        json["meet"]["backend"]["kind"], "embedded_sim",
+        "backend changes wait for a restart"
     );
 
     stop.send(()).unwrap();

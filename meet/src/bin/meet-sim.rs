@@ -45,6 +45,9 @@ struct Args {
     /// A connect to a space without a conference starts one.
     #[arg(long)]
     auto_start_conference: bool,
+    /// Days a certificate signed for a CSR enrolment is valid.
+    #[arg(long, default_value_t = 365)]
+    certificate_validity_days: u64,
     /// Start the clock at this Unix time (seconds) and move it only through POST /sim/clock.
     #[arg(long)]
     manual_clock_start: Option<u64>,
@@ -70,6 +73,8 @@ fn config(args: &Args) -> SimConfig {
     };
     config.model.open_admits_untrusted_gateway = args.open_admits_untrusted_gateway;
     config.model.auto_start_conference = args.auto_start_conference;
+    config.model.certificate_validity =
+        Duration::from_secs(args.certificate_validity_days.saturating_mul(86_400));
     if let Some(start) = args.manual_clock_start {
         config.clock = ClockMode::Manual(std::time::UNIX_EPOCH + Duration::from_secs(start));
     }

@@ -5,7 +5,8 @@
 //!
 //! - [`model`]: the conference model, sans-IO. Spaces, conferences, gateway enrolment,
 //!   interop tokens, JWT validation, admission and the lobby, host controls, the roster, the
-//!   event log; data-channel messages come out as values.
+//!   event log, the test CA that signs gateway CSRs; data-channel messages come out as
+//!   values.
 //! - [`http`]: the axum server on loopback that puts the model on the wire: the Meet-shaped
 //!   endpoints (`connectActiveConference`, `connectGateway`, `resolve`) and the `/sim/...`
 //!   control API, with an injectable clock and fault injection.
@@ -25,7 +26,7 @@
 //! SDP ([`model::PLACEHOLDER_ANSWER`]) and data-channel messages wait in per-participant
 //! mailboxes that the control API shows. The media plane will drain
 //! [`model::SimModel::poll_delivery`] into real data channels and feed client messages to
-//! [`model::SimModel::handle_channel_message`]. CSR enrolment is not built either.
+//! [`model::SimModel::handle_channel_message`].
 
 pub mod http;
 pub mod media;

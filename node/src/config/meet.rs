@@ -1,8 +1,10 @@
-//! `[meet]`: the Google Meet side: the gateway credential (the key that signs each request's
-//! JWT, and the gateway token, the certificate issued for it, whose expiry is watched) and the
-//! access tokens routing rules name.
+//! `[meet]`: the Google Meet side: the backend (a URL, or by default meet-sim embedded in the
+//! node), the gateway credential (the key that signs each request's JWT, and the gateway
+//! token, the certificate issued for it, whose expiry is watched) and the access tokens
+//! routing rules name.
 
 use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +16,16 @@ use super::ConfigError;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MeetConfig {
+    /// URL of the Meet backend calls are connected to: `https://host[:port][/path]` (or
+    /// `http://`), without credentials, query or fragment. Default: none, which starts
+    /// meet-sim, the Meet simulator, inside the node on `embedded_sim_listen` with a demo
+    /// meeting whose code, long ID and browser page are printed at start and shown in
+    /// `/status`. A change takes effect after a restart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// Where the embedded simulator listens when `backend` is not set. Default `127.0.0.1:0`
+    /// (a free port). Loopback only: its control API has no authentication.
+    pub embedded_sim_listen: SocketAddr,
     /// The gateway's private key (PEM, PKCS#8: P-256 for ES256, RSA of 2048 bits or more for
     /// RS256). It signs the short-lived JWT of each request to Meet. Default: none. A
     /// relative path is taken relative to the configuration file's folder. `tcn meet-csr`
@@ -44,6 +56,8 @@ pub struct MeetConfig {
 impl Default for MeetConfig {
     fn default() -> Self {
         Self {
+            backend: None,
+            embedded_sim_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             gateway_key: None,
             gateway_token: None,
             algorithm: GatewayAlgorithm::Es256,
@@ -123,8 +137,23 @@ impl Serialize for Secret {
 }
 
 impl MeetConfig {
-    /// Unique, non-empty names and non-empty tokens.
+    /// An `http(s)://` backend URL without credentials, a loopback simulator address, unique
+    /// non-empty token names and non-empty tokens.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.backend {
+            check_backend_url(url)
+                .map_err(|reason| ConfigError::invalid("meet.backend", reason))?;
+        }
+        if !self.embedded_sim_listen.ip().is_loopback() {
+            return Err(ConfigError::invalid(
+                "meet.embedded_sim_listen",
+                format!(
+                    "{} is not a loopback address: the simulator's control API has no \
+                     authentication",
+                    self.embedded_sim_listen
+                ),
+            ));
+        }
         for (index, token) in self.access_tokens.iter().enumerate() {
             let key = |field: &str| format!("meet.access_tokens[{}].{field}", token.name);
             if token.name.trim().is_empty() {
@@ -150,6 +179,11 @@ impl MeetConfig {
         Ok(())
     }
 
+    /// Whether the node starts the embedded simulator: no `backend` is configured.
+    pub fn embedded_sim(&self) -> bool {
+        self.backend.is_none()
+    }
+
     /// What routing knows of the tokens: names and trust.
     pub fn token_refs(&self) -> Vec<routing::rules::AccessTokenRef> {
         self.access_tokens
@@ -159,5 +193,86 @@ impl MeetConfig {
                 trusted: t.trusted,
             })
             .collect()
+    }
+}
+
+/// Why `url` cannot be a backend URL. The URL itself is not repeated: it might carry a
+/// secret.
+fn check_backend_url(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("must be an http:// or https:// URL".to_owned());
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(format!(
+            "must be an http:// or https:// URL, not {scheme}://"
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".to_owned());
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(
+            "must not carry credentials (user:password@): the URL is shown in /status".to_owned(),
+        );
+    }
+    if url.contains(['?', '#']) {
+        return Err("must not have a query or fragment".to_owned());
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[addr]` or `[addr]:port`.
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, after)) => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err("host is not a valid [IPv6] literal".to_owned()),
+            },
+            None => return Err("host is not a valid [IPv6] literal".to_owned()),
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("has no host".to_owned());
+    }
+    if let Some(port) = port
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Err(format!("port {port:?} is not a port number (1 to 65535)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_backend_url;
+
+    #[test]
+    fn backend_urls() {
+        for good in [
+            "https://meet.example.com",
+            "http://127.0.0.1:8080",
+            "https://meet.example.com:443/base/",
+            "HTTPS://meet.example.com",
+            "http://[::1]:9000",
+        ] {
+            assert_eq!(check_backend_url(good), Ok(()), "{good}");
+        }
+        for (bad, reason) in [
+            ("ftp://x", "must be an http:// or https:// URL, not ftp://"),
+            ("meet.example.com", "must be an http:// or https:// URL"),
+            ("https://", "has no host"),
+            ("https:///path", "has no host"),
+            ("https://u:p@host", "must not carry credentials"),
+            ("https://host/?key=1", "must not have a query or fragment"),
+            ("https://host:http", "port \"http\" is not a port number"),
+            ("https://host:0", "port \"0\" is not a port number"),
+            ("https://ho st", "must not contain spaces"),
+        ] {
+            let got = check_backend_url(bad).unwrap_err();
+            assert!(got.starts_with(reason), "{bad}: {got}");
+        }
     }
 }

@@ -104,6 +104,9 @@ fn check_listeners(config: &Config) -> Result<(), ConfigError> {
         listeners.push(("sip.tls", sip.tls));
     }
     listeners.push(("admin.listen", config.admin.listen));
+    if config.meet.embedded_sim() {
+        listeners.push(("meet.embedded_sim_listen", config.meet.embedded_sim_listen));
+    }
 
     let ranges = [
         ("media.port_range", config.media.port_range),

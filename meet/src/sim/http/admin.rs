@@ -1,5 +1,6 @@
-//! Control API, admin side: gateway enrolment, organisations, interop tokens and OAuth test
-//! tokens (meet-side.md §5.b "Gateway authentication" items 1 and 2).
+//! Control API, admin side: gateway enrolment (a public key, or a CSR the test CA signs), the
+//! test CA's certificate, organisations, interop tokens and OAuth test tokens (meet-side.md
+//! §5.b "Gateway authentication" items 1 and 2).
 
 use std::sync::Arc;
 
@@ -7,16 +8,18 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult, no_such_endpoint, parse_body};
 use super::state::Shared;
 use crate::jwt::{JwtError, SigningAlgorithm, VerifyingKey};
-use crate::sim::model::{EnrolledKey, InteropTokenInfo, IssuedInteropToken, RpcCode, SimError};
+use crate::sim::model::{InteropTokenInfo, IssuedInteropToken, RpcCode, SimError};
 
 /// `POST /sim/gateways`: a public key as a JWK (object or string) with its `kid`, or a PEM
-/// with `kid` and `alg`; or a `csr`, which is not supported yet (501).
+/// with `kid` and `alg`; or a PKCS#10 `csr` (PEM) with an optional `kid` (default: its
+/// subject CN) and `alg` (which must match its key).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct EnrollRequest {
@@ -36,28 +39,25 @@ fn invalid_key(err: JwtError) -> ApiError {
     ))
 }
 
-/// `POST /sim/gateways` → 201 `{"issuer","kid","alg"}`.
-pub(super) async fn enroll(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<EnrolledKey>)> {
+/// `POST /sim/gateways` → 201 `{"issuer","kid","alg"}`, plus `"certificateChainPem"` (the
+/// signed certificate, then the CA's) for a CSR.
+pub(super) async fn enroll(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult<Response> {
     let request: EnrollRequest = parse_body(&body)?;
-    if request.csr.is_some() {
-        return Err(ApiError(SimError::new(
-            RpcCode::Unimplemented,
-            "CSR_NOT_SUPPORTED",
-            "CSR enrolment is not built yet: enrol a public key (jwk or publicKeyPem)",
-        )));
-    }
-    let key = match (request.jwk, request.public_key_pem) {
-        (Some(jwk), None) => {
+    let key = match (request.jwk, request.public_key_pem, request.csr) {
+        (None, None, Some(csr)) => {
+            let (kid, alg) = (request.kid.as_deref(), request.alg.as_deref());
+            let enrolled =
+                shared.run(|model, now| model.enroll_csr(&request.issuer, &csr, kid, alg, now))?;
+            return Ok((StatusCode::CREATED, Json(enrolled)).into_response());
+        }
+        (Some(jwk), None, None) => {
             let text = match jwk {
                 Value::String(text) => text,
                 other => other.to_string(),
             };
             VerifyingKey::from_jwk_json(&text).map_err(invalid_key)?
         }
-        (None, Some(pem)) => {
+        (None, Some(pem), None) => {
             let kid = request.kid.unwrap_or_default();
             let alg = request.alg.as_deref().unwrap_or("ES256");
             let alg = SigningAlgorithm::from_name(alg)
@@ -71,7 +71,13 @@ pub(super) async fn enroll(
         }
     };
     let enrolled = shared.run(|model, now| model.enroll_gateway(&request.issuer, key, now))?;
-    Ok((StatusCode::CREATED, Json(enrolled)))
+    Ok((StatusCode::CREATED, Json(enrolled)).into_response())
+}
+
+/// `GET /sim/ca` → `{"certificatePem"}`: the test CA that signs CSR enrolments.
+pub(super) async fn ca(State(shared): State<Arc<Shared>>) -> ApiResult<Json<Value>> {
+    let pem = shared.run(|model, now| model.ca_certificate_pem(now))?;
+    Ok(Json(json!({ "certificatePem": pem })))
 }
 
 /// `GET /sim/gateways` → `{"gateways":[{"issuer","kid","alg"}]}`.

@@ -14,8 +14,9 @@
 //! | GET | `/media-api/{meetingCode}` | `?token=&video=` → the Media-API-style client page (HTML) |
 //! | GET | `/m/assets/{file}` | → the pages' scripts and style sheet |
 //! | GET | `/favicon.ico` | → 204 |
-//! | POST | `/sim/gateways` | `{"issuer","jwk"}` or `{"issuer","publicKeyPem","kid","alg"}` → 201 `{"issuer","kid","alg"}`; `{"csr"}` → 501 |
+//! | POST | `/sim/gateways` | `{"issuer","jwk"}` or `{"issuer","publicKeyPem","kid","alg"}` → 201 `{"issuer","kid","alg"}`; `{"issuer","csr","kid"?,"alg"?}` (PEM PKCS#10; `kid` defaults to its CN, `alg` to its key's: P-256 → ES256, RSA → RS256) → 201 `{"issuer","kid","alg","certificateChainPem"}` (leaf + test CA) |
 //! | GET | `/sim/gateways` | → `{"gateways":[...]}` |
+//! | GET | `/sim/ca` | → `{"certificatePem"}`: the test CA that signs CSR enrolments |
 //! | DELETE | `/sim/gateways/{kid}` | → 204 |
 //! | POST | `/sim/orgs/{org}:setInterop` | `{"enabled"}` → `{"org","interopEnabled"}` |
 //! | POST | `/sim/orgs/{org}/interopTokens` | `{"name","type","trusted"}` → 201 `{"id","org","name","type","trusted","revoked","token"}` |
@@ -130,6 +131,7 @@ fn router(shared: Arc<Shared>) -> Router {
             "/sim/gateways",
             post(admin::enroll).get(admin::list_gateways),
         )
+        .route("/sim/ca", get(admin::ca))
         .route(
             "/sim/gateways/{kid}",
             axum::routing::delete(admin::remove_gateway),

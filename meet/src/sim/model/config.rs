@@ -17,6 +17,10 @@ pub const DEFAULT_LONG_ID_LEN: usize = 13;
 /// The longest chat text accepted: 500 characters (§5.b: arbitrary, no public number).
 pub const DEFAULT_CHAT_MAX_LEN: usize = 500;
 
+/// How long a certificate the test CA signs for an enrolled CSR is valid: 365 days (§5.b:
+/// arbitrary, no public number).
+pub const DEFAULT_CERTIFICATE_VALIDITY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Seconds between media-stats uploads asked of a client: 10 (§5.b "Media stats").
 pub const DEFAULT_UPLOAD_INTERVAL_S: u32 = 10;
 
@@ -81,6 +85,9 @@ pub struct ModelConfig {
     /// Whether a gateway that breaks the media rules (`LAYERS_MISSING`,
     /// `BITRATE_EXCEEDED`) is disconnected; default `false` (only logged).
     pub strict_media: bool,
+    /// Validity of the certificates the test CA signs for CSR enrolments, from the
+    /// simulator's `now`; default [`DEFAULT_CERTIFICATE_VALIDITY`].
+    pub certificate_validity: Duration,
     /// Seed of the generator for meeting codes, ids, CSRCs and token values. The same seed
     /// and the same inputs give the same simulator; the HTTP layer picks a random one unless
     /// told otherwise.
@@ -107,6 +114,7 @@ impl Default for ModelConfig {
             send_video_layers: 3,
             max_send_bitrate_bps: DEFAULT_MAX_SEND_BITRATE_BPS,
             strict_media: false,
+            certificate_validity: DEFAULT_CERTIFICATE_VALIDITY,
             seed: 0,
         }
     }

@@ -1,17 +1,20 @@
 //! Gateway enrolment, organisations, interop tokens and OAuth test tokens (meet-side.md §5.b
 //! "Gateway authentication", items 1 and 2; §2.2).
 //!
-//! Enrolment registers a public key (JWK or PEM, with its `kid`) for a gateway issuer. The
-//! CSR variant of §5.b (the sim's test CA signs a PKCS#10 request) is not built.
+//! Enrolment registers a public key for a gateway issuer: given as a JWK or PEM with its `kid`
+//! ([`SimModel::enroll_gateway`]), or as a PKCS#10 certificate signing request, which the
+//! simulator's test CA checks and signs ([`SimModel::enroll_csr`], see [`ca`](super::ca)).
 
 use std::time::SystemTime;
 
 use serde::Serialize;
 
 use super::SimModel;
+use super::ca::{CheckedCsr, TestCa};
 use super::error::{RpcCode, SimError};
 use super::events::EventKind;
-use crate::jwt::VerifyingKey;
+use super::time::unix_ms;
+use crate::jwt::{SigningAlgorithm, VerifyingKey};
 
 /// The OAuth scopes `connectActiveConference` accepts, one of them required (§1.2).
 pub const MEDIA_SCOPES: [&str; 3] = [
@@ -33,6 +36,18 @@ pub struct EnrolledKey {
     pub kid: String,
     /// `ES256` or `RS256`: the only `alg` accepted for this key.
     pub alg: String,
+}
+
+/// A gateway enrolled with a CSR: its key as registered, and the certificate chain the test
+/// CA issued for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolledCertificate {
+    /// The registered key.
+    #[serde(flatten)]
+    pub key: EnrolledKey,
+    /// The certificate issued for the key, then the CA certificate, PEM.
+    pub certificate_chain_pem: String,
 }
 
 /// An organisation (a Workspace customer).
@@ -96,16 +111,131 @@ impl SimModel {
         now: SystemTime,
     ) -> Result<EnrolledKey, SimError> {
         let now = self.step(now);
+        self.check_enrollable(issuer, key.kid())?;
+        Ok(self.register_key(issuer, key, now))
+    }
+
+    /// Enrols the key of a PKCS#10 request (`csr_pem`) for `issuer` and returns the
+    /// certificate the test CA signs for it, valid from `now` for
+    /// [`certificate_validity`](super::ModelConfig::certificate_validity).
+    ///
+    /// The request's self-signature must verify. Its key decides the algorithm: P-256 is
+    /// ES256, RSA (2048 bits or more) is RS256; an `alg` that names the other one, or neither,
+    /// is refused. `kid` defaults to the request's subject CN. Refusals are 400
+    /// `INVALID_ARGUMENT` with reason `INVALID_CSR` (the request), `ALG_MISMATCH` or
+    /// `BAD_REQUEST`, and 409 `KID_IN_USE` as for [`enroll_gateway`](Self::enroll_gateway).
+    pub fn enroll_csr(
+        &mut self,
+        issuer: &str,
+        csr_pem: &str,
+        kid: Option<&str>,
+        alg: Option<&str>,
+        now: SystemTime,
+    ) -> Result<EnrolledCertificate, SimError> {
+        let now = self.step(now);
+        let invalid =
+            |message: String| SimError::new(RpcCode::InvalidArgument, "INVALID_CSR", message);
+        let csr = CheckedCsr::parse(csr_pem).map_err(invalid)?;
+        if let Some(name) = alg {
+            let wanted = SigningAlgorithm::from_name(name)
+                .ok_or_else(|| SimError::bad_request("alg must be ES256 or RS256"))?;
+            if wanted != csr.algorithm {
+                let key_type = match csr.algorithm {
+                    SigningAlgorithm::Es256 => "a P-256",
+                    SigningAlgorithm::Rs256 => "an RSA",
+                };
+                return Err(SimError::new(
+                    RpcCode::InvalidArgument,
+                    "ALG_MISMATCH",
+                    format!(
+                        "alg {wanted} does not match the csr's key: {key_type} key signs {}",
+                        csr.algorithm
+                    ),
+                ));
+            }
+        }
+        let kid = match (kid, &csr.common_name) {
+            (Some(kid), _) => kid.to_owned(),
+            (None, Some(cn)) => cn.clone(),
+            (None, None) => {
+                return Err(invalid(
+                    "csr subject has no CN to use as the kid: give kid".to_owned(),
+                ));
+            }
+        };
+        let key = csr.verifying_key(&kid).map_err(invalid)?;
+        self.check_enrollable(issuer, &kid)?;
+        let common_name = csr.common_name.clone().unwrap_or_else(|| kid.clone());
+        let ca_failed = |reason: String| {
+            SimError::new(
+                RpcCode::Internal,
+                "CA_FAILED",
+                format!("the test CA cannot sign: {reason}"),
+            )
+        };
+        let not_after = now
+            .checked_add(self.config.certificate_validity)
+            .ok_or_else(|| ca_failed("certificate_validity is too long".to_owned()))?;
+        let ca = self.test_ca(now)?;
+        let issued = ca
+            .issue(&csr, &common_name, now, not_after)
+            .map_err(|e| ca_failed(e.to_string()))?;
+        let chain = format!("{}{}", issued.pem, ca.certificate_pem());
+        let enrolled = self.register_key(issuer, key, now);
+        self.events.push(
+            now,
+            EventKind::GatewayCertificateIssued {
+                issuer: enrolled.issuer.clone(),
+                kid: enrolled.kid.clone(),
+                serial: issued.serial,
+                not_after_unix_ms: unix_ms(not_after),
+            },
+        );
+        Ok(EnrolledCertificate {
+            key: enrolled,
+            certificate_chain_pem: chain,
+        })
+    }
+
+    /// The test CA's certificate, PEM: what certificates from [`enroll_csr`](Self::enroll_csr)
+    /// chain to.
+    pub fn ca_certificate_pem(&mut self, now: SystemTime) -> Result<String, SimError> {
+        let now = self.step(now);
+        Ok(self.test_ca(now)?.certificate_pem())
+    }
+
+    /// The test CA, made on first use.
+    fn test_ca(&mut self, now: SystemTime) -> Result<&mut TestCa, SimError> {
+        let ca = match self.ca.take() {
+            Some(ca) => ca,
+            None => TestCa::generate(now).map_err(|e| {
+                SimError::new(
+                    RpcCode::Internal,
+                    "CA_FAILED",
+                    format!("cannot make the test CA: {e}"),
+                )
+            })?,
+        };
+        Ok(self.ca.insert(ca))
+    }
+
+    /// Refuses an empty issuer (400) and a `kid` already enrolled (409 `KID_IN_USE`).
+    fn check_enrollable(&self, issuer: &str, kid: &str) -> Result<(), SimError> {
         if issuer.is_empty() {
             return Err(SimError::bad_request("issuer must not be empty"));
         }
-        if self.keys.contains_key(key.kid()) {
+        if self.keys.contains_key(kid) {
             return Err(SimError::new(
                 RpcCode::AlreadyExists,
                 "KID_IN_USE",
-                format!("kid {:?} is already enrolled", key.kid()),
+                format!("kid {kid:?} is already enrolled"),
             ));
         }
+        Ok(())
+    }
+
+    /// Registers `key` for `issuer` (checked by [`check_enrollable`](Self::check_enrollable)).
+    fn register_key(&mut self, issuer: &str, key: VerifyingKey, now: SystemTime) -> EnrolledKey {
         let enrolled = EnrolledKey {
             issuer: issuer.to_owned(),
             kid: key.kid().to_owned(),
@@ -121,7 +251,7 @@ impl SimModel {
                 alg: enrolled.alg.clone(),
             },
         );
-        Ok(enrolled)
+        enrolled
     }
 
     /// Removes the key `kid`; tokens naming it are then refused (`TOKEN_UNKNOWN_KID`).

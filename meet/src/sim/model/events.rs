@@ -39,6 +39,17 @@ pub enum EventKind {
         /// Its algorithm (`ES256`, `RS256`).
         alg: String,
     },
+    /// The test CA signed a certificate for a gateway enrolled with a CSR.
+    GatewayCertificateIssued {
+        /// The `iss` the key is registered for.
+        issuer: String,
+        /// Its `kid`.
+        kid: String,
+        /// The certificate's serial number.
+        serial: u64,
+        /// When it expires, Unix milliseconds.
+        not_after_unix_ms: u64,
+    },
     /// A gateway key was removed.
     GatewayKeyRemoved {
         /// The `kid` removed.

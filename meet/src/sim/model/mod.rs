@@ -1,7 +1,7 @@
 //! The conference model of meet-sim: sans-IO (no sockets, no tasks, no clock).
 //!
-//! [`SimModel`] holds the spaces and their conferences, the enrolled gateway keys, the interop
-//! and OAuth tokens, the participants, the lobby and the host controls (meet-side.md §5.b).
+//! [`SimModel`] holds the spaces and their conferences, the enrolled gateway keys and the test
+//! CA that signs their certificate requests, the interop and OAuth tokens, the participants, the lobby and the host controls (meet-side.md §5.b).
 //! Every input is a method call that takes `now`; what comes out is
 //!
 //! - the method's result (a join outcome, or a [`SimError`] carrying the documented HTTP
@@ -19,10 +19,11 @@
 //! ```
 //!
 //! Not modelled here: SDP and media (the answer is a placeholder until the media plane is
-//! built), video assignment, CSR enrolment.
+//! built), video assignment.
 
 mod admission;
 mod assignment;
+mod ca;
 mod channels;
 mod config;
 mod controls;
@@ -45,13 +46,16 @@ use std::time::SystemTime;
 
 pub use admission::{BrowserJoin, GatewayJoin, JoinOutcome, Resolved};
 pub use assignment::{MediaUpdate, VideoSource};
+pub use ca::TEST_CA_NAME;
 pub use config::{
-    DEFAULT_AUDIENCE, DEFAULT_CHAT_MAX_LEN, DEFAULT_LOBBY_TIMEOUT, DEFAULT_LONG_ID_LEN,
-    DEFAULT_MAX_SEND_BITRATE_BPS, DEFAULT_UPLOAD_INTERVAL_S, DEFAULT_VIDEO_RECV_STREAMS_MAX,
-    LockPolicy, ModelConfig,
+    DEFAULT_AUDIENCE, DEFAULT_CERTIFICATE_VALIDITY, DEFAULT_CHAT_MAX_LEN, DEFAULT_LOBBY_TIMEOUT,
+    DEFAULT_LONG_ID_LEN, DEFAULT_MAX_SEND_BITRATE_BPS, DEFAULT_UPLOAD_INTERVAL_S,
+    DEFAULT_VIDEO_RECV_STREAMS_MAX, LockPolicy, ModelConfig,
 };
 pub use delivery::{ChannelMessage, Delivery};
-pub use enrollment::{EnrolledKey, InteropTokenInfo, IssuedInteropToken, MEDIA_SCOPES};
+pub use enrollment::{
+    EnrolledCertificate, EnrolledKey, InteropTokenInfo, IssuedInteropToken, MEDIA_SCOPES,
+};
 pub use error::{RpcCode, SimError};
 pub use events::{Event, EventKind};
 pub use faults::{FailConnect, Faults};
@@ -67,6 +71,7 @@ pub use space::{AccessType, SpaceConfig, SpaceInfo, SpaceRequest};
 pub use time::{rfc3339, unix_ms};
 
 use crate::jwt::{Validator, ValidatorConfig};
+use ca::TestCa;
 use enrollment::{Org, TokenRecord};
 use events::EventLog;
 use ids::IdGen;
@@ -81,6 +86,8 @@ pub struct SimModel {
     validator: Validator,
     /// Enrolled keys by `kid`.
     keys: BTreeMap<String, EnrolledKey>,
+    /// The test CA that signs CSR enrolments, made on first use.
+    ca: Option<TestCa>,
     orgs: BTreeMap<String, Org>,
     /// Interop tokens by id.
     tokens: BTreeMap<u64, TokenRecord>,
@@ -112,6 +119,7 @@ impl SimModel {
             validator: Validator::new(validator_config),
             config,
             keys: BTreeMap::new(),
+            ca: None,
             orgs: BTreeMap::new(),
             tokens: BTreeMap::new(),
             oauth: BTreeMap::new(),
