@@ -17,6 +17,9 @@ case "$target" in
   sdp) seeds=sdp ;;
   sip_dialog) seeds=dialog ;;
   srtp) seeds=srtp ;;
+  meet_offer) seeds=meet_offer ;;
+  meet_vp8) seeds=meet_vp8 ;;
+  meet_channel) seeds=meet_channel ;;
   *) seeds=sip ;;
 esac
 export RUSTFLAGS="-C passes=sancov-module -C llvm-args=-sanitizer-coverage-level=4 \

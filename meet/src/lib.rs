@@ -24,6 +24,7 @@
 //! come, and the node does not use the connector yet.
 
 pub mod connector;
+pub mod fuzzing;
 pub mod jwt;
 pub mod protocol;
 pub mod session;
