@@ -287,6 +287,14 @@ fn three_browsers_send_simulcast_through_the_sim_and_a_fourth_receives_the_1_plu
             .filter(|s| s["kind"] == "video" && s["framesDecoded"].as_u64().unwrap_or(0) > 30)
             .collect();
         assert_eq!(inbound.len(), 3, "{inbound:?}");
+        // audio: the 3 virtual audio streams carry the three senders
+        let audio = dave["stats"]["inbound"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "audio" && s["packetsReceived"].as_u64().unwrap_or(0) > 50)
+            .count();
+        assert_eq!(audio, 3, "{}", dave["stats"]["inbound"]);
         let main = shown
             .iter()
             .find(|c| c["canvasId"] == 1)

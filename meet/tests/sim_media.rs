@@ -246,3 +246,43 @@ async fn missing_layers_and_excess_bitrate_are_flagged() {
     assert_eq!(of(loud_pid, "BITRATE_EXCEEDED"), 1, "{flags:?}");
     assert_eq!(of(loud_pid, "LAYERS_MISSING"), 0, "{flags:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_channel_fault_keeps_that_channel_silent() {
+    let fx = Fixture::new().await;
+    fx.add_person("Host", true).await;
+    let reply = fx
+        .post(
+            "/sim/faults",
+            serde_json::json!({"dropChannel": "participants"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    let (mut client, offer) = Client::new(1, good_layers());
+    let pid = connect(&fx, &mut client, &offer).await;
+    let client = tokio::task::spawn_blocking(move || {
+        let mut clients = [client];
+        run(&mut clients, Duration::from_millis(1500), false);
+        let [client] = clients;
+        client
+    })
+    .await
+    .unwrap();
+    assert!(
+        client.got("session-control", "STATE_JOINED"),
+        "{:?}",
+        client.messages
+    );
+    assert!(
+        client.got("media-entries", "mediaEntry"),
+        "{:?}",
+        client.messages
+    );
+    assert!(
+        !client.messages.contains_key("participants"),
+        "{:?}",
+        client.messages
+    );
+    // the sim did produce the roster: it is in the mailbox
+    assert!(!fx.messages(pid, Some("participants")).await.is_empty());
+}

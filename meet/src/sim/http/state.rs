@@ -59,9 +59,14 @@ impl Core {
                     channel: delivery.message.channel().label(),
                     message: delivery.message.to_json(),
                 };
-                let text = entry.message.to_string();
-                self.media
-                    .send_text(delivery.participant_id, entry.channel, text, instant);
+                // the `dropChannel` fault: the message is produced (and kept in the
+                // mailbox) but never goes on the wire
+                let dropped = self.model.faults().drop_channel.as_deref() == Some(entry.channel);
+                if !dropped {
+                    let text = entry.message.to_string();
+                    self.media
+                        .send_text(delivery.participant_id, entry.channel, text, instant);
+                }
                 self.mailboxes
                     .entry(delivery.participant_id)
                     .or_default()
