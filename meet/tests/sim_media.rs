@@ -102,7 +102,15 @@ async fn three_gateways_get_channels_layers_and_a_1_plus_7_forwarding() {
             assert!(c.got("participants", "participantId"), "{:?}", c.messages);
             assert!(c.send_text("video-assignment", &set_assignment(1)));
         }
-        run(&mut clients, Duration::from_millis(6000), true);
+        run(&mut clients, Duration::from_millis(5000), true);
+        clients
+    })
+    .await
+    .unwrap();
+    // the layer deadline (5 s after joining, on the sim's clock) passes while media flows
+    fx.advance_ms(6000).await;
+    let mut clients = tokio::task::spawn_blocking(move || {
+        run(&mut clients, Duration::from_millis(1000), true);
         clients
     })
     .await
@@ -227,10 +235,19 @@ async fn missing_layers_and_excess_bitrate_are_flagged() {
     };
     let (mut loud, offer) = Client::new(2, loud_layers);
     let loud_pid = connect(&fx, &mut loud, &offer).await;
-    tokio::task::spawn_blocking(move || {
+    let mut clients = tokio::task::spawn_blocking(move || {
         let mut clients = [lazy, loud];
         clients[0].drop_layer("f");
-        run(&mut clients, Duration::from_millis(7000), true);
+        run(&mut clients, Duration::from_millis(3500), true);
+        clients
+    })
+    .await
+    .unwrap();
+    // nothing is flagged before the layer deadline on the sim's clock
+    assert!(fx.events("media_rule_broken").await.is_empty());
+    fx.advance_ms(5000).await;
+    tokio::task::spawn_blocking(move || {
+        run(&mut clients, Duration::from_millis(1000), true);
     })
     .await
     .unwrap();

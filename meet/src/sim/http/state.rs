@@ -48,6 +48,7 @@ impl Core {
     pub(super) fn drain(&mut self, now: SystemTime) -> Vec<(i64, MailboxEntry)> {
         let mut added = Vec::new();
         let instant = Instant::now();
+        self.media.advance_sim_time(now, instant);
         loop {
             let mut busy = false;
             while let Some(delivery) = self.model.poll_delivery() {

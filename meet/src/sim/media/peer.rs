@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use str0m::change::SdpOffer;
 use str0m::channel::ChannelId;
@@ -59,7 +59,9 @@ pub(super) struct Peer {
     pub(super) audio_packets: u64,
     /// Smoothed audio level, 0 (loudest) to 127 (silence), from RFC 6464.
     pub(super) audio_level: f64,
-    pub(super) connected_at: Option<Instant>,
+    /// When it joined, on the simulator's (injectable) clock: the layer deadline runs from
+    /// here.
+    pub(super) joined_at: Option<SystemTime>,
     pub(super) layers_checked: bool,
     pub(super) bitrate_flagged: bool,
     /// When to close, after it left.
@@ -111,7 +113,7 @@ impl Peer {
             layers: BTreeMap::new(),
             audio_packets: 0,
             audio_level: 127.0,
-            connected_at: None,
+            joined_at: None,
             layers_checked: false,
             bitrate_flagged: false,
             close_at: None,

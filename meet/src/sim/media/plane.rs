@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use str0m::crypto::CryptoProvider;
 use str0m::media::KeyframeRequestKind;
@@ -18,7 +18,10 @@ use super::peer::Peer;
 use super::vp8::Vp8Packet;
 use crate::sim::model::{MediaUpdate, OfferShape};
 
-/// After joining, every announced RID must have sent within this time (§5.b).
+/// How often (real time) the media rules are checked when the simulator's clock stands.
+const RULE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+/// After joining, every announced RID must have sent within this time (§5.b), on the
+/// simulator's clock.
 pub const LAYER_DEADLINE: Duration = Duration::from_secs(5);
 /// A left participant's connection stays open this long, so its last messages get out.
 const CLOSE_DELAY: Duration = Duration::from_secs(2);
@@ -129,6 +132,9 @@ pub struct MediaPlane {
     speakers: BTreeMap<String, i64>,
     next_speaker_check: Option<Instant>,
     max_bitrate_bps: u64,
+    /// The simulator's clock, as last told.
+    sim_now: SystemTime,
+    next_rule_check: Instant,
 }
 
 impl std::fmt::Debug for MediaPlane {
@@ -152,6 +158,8 @@ impl MediaPlane {
             speakers: BTreeMap::new(),
             next_speaker_check: None,
             max_bitrate_bps: crate::sim::model::DEFAULT_MAX_SEND_BITRATE_BPS,
+            sim_now: SystemTime::UNIX_EPOCH,
+            next_rule_check: Instant::now(),
         }
     }
 
@@ -190,7 +198,7 @@ impl MediaPlane {
                     peer.audio_csrc = audio_csrc;
                     peer.video_csrc = video_csrc;
                     // the layer deadline runs from the join (media flows only then)
-                    peer.connected_at = peer.connected_at.map(|_| now);
+                    peer.joined_at = Some(self.sim_now);
                 }
             }
             MediaUpdate::Video { receiver, slots } => {
@@ -264,7 +272,6 @@ impl MediaPlane {
         for peer in self.peers.values_mut() {
             let _ = peer.rtc.handle_input(Input::Timeout(now));
         }
-        self.check_rules(now);
         self.check_speakers(now);
         self.close_due(now);
         self.drive(now);
@@ -396,7 +403,6 @@ impl MediaPlane {
             return;
         };
         match event {
-            Event::Connected => peer.connected_at = Some(now),
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 peer.rtc.disconnect();
             }
@@ -663,14 +669,30 @@ impl MediaPlane {
         }
     }
 
-    /// `LAYERS_MISSING` once, `LAYER_DEADLINE` after joining; `BITRATE_EXCEEDED` on each rise
-    /// above the limit. `max_bitrate_bps` is set by [`set_max_bitrate`](Self::set_max_bitrate).
+    /// The simulator's clock reads `sim_now` (it is injectable: tests move it by hand). Checks
+    /// the media rules when it moved, or every [`RULE_CHECK_INTERVAL`] of real time:
+    /// `LAYERS_MISSING` once, [`LAYER_DEADLINE`] after joining on the simulator's clock;
+    /// `BITRATE_EXCEEDED` (a real-time rate over 5 s) on each rise above the limit, after that
+    /// deadline too.
+    pub fn advance_sim_time(&mut self, sim_now: SystemTime, now: Instant) {
+        let moved = sim_now > self.sim_now;
+        self.sim_now = self.sim_now.max(sim_now);
+        if moved || now >= self.next_rule_check {
+            self.next_rule_check = now + RULE_CHECK_INTERVAL;
+            self.check_rules(now);
+        }
+    }
+
     fn check_rules(&mut self, now: Instant) {
+        let sim_now = self.sim_now;
         for (pid, peer) in self.peers.iter_mut() {
-            let (Some(since), Some((_, rids))) = (peer.connected_at, peer.video_in.as_ref()) else {
+            let (Some(since), Some((_, rids))) = (peer.joined_at, peer.video_in.as_ref()) else {
                 continue;
             };
-            if peer.space.is_none() || now.saturating_duration_since(since) < LAYER_DEADLINE {
+            let due = sim_now
+                .duration_since(since)
+                .is_ok_and(|d| d >= LAYER_DEADLINE);
+            if peer.space.is_none() || !due {
                 continue;
             }
             if !peer.layers_checked {
