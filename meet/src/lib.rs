@@ -1,27 +1,25 @@
 //! The Meet side of tcn.
 //!
-//! This crate will own the data-channel message types (`session-control`, `participants`,
-//! `media-entries`, `video-assignment`, `media-stats`, and the gateway extensions), the
-//! `MeetSession` client state machine, the gateway JWT and access tokens, the `MeetConnector`
-//! trait through which the node joins a conference, and `meet-sim`: a small conference simulator
-//! (an SFU with an independent WebRTC stack) used by tests, the demo and as the embedded default
-//! backend of `make run`. See `shared/docs/meet-side.md` for the design.
+//! - [`protocol`]: the data-channel messages (`session-control`, `media-stats`,
+//!   `participants`, `media-entries`, `video-assignment`, and the extensions `x-conference`
+//!   and `x-chat`); an int64 reads as a number or a string.
+//! - [`session`]: `MeetSession`, the sans-IO client state machine of one call's Meet leg
+//!   (lobby, join, 1+7 assignment, stats uploads, chat, conference state), with the one
+//!   mapping of outcomes to SIP codes and `Reason` headers.
+//! - [`jwt`]: the gateway token minted per request (ES256 or RS256, at most 300 s), the
+//!   validator the simulator uses (pinned algorithms, kid, iss, aud, times, jti replay) and the
+//!   credential expiry status.
+//! - [`connector`]: the `MeetConnector` trait through which the node resolves what a caller
+//!   dialled and exchanges SDP with a Meet backend; `DialString`; `HttpConnector` for
+//!   meet-sim (a fresh JWT per request, errors mapped through `SessionOutcome`).
+//! - [`sim`]: `meet-sim` (also a binary), the Meet simulator for tests, the demo and the
+//!   embedded default backend of `tcn run`: a sans-IO conference model, a str0m media plane
+//!   (ICE-lite, DTLS-SRTP, data channels, simulcast forwarding with the 1+7 assignment), an
+//!   axum server with the Meet-shaped endpoints, a `/sim` control API and browser pages.
+//! - [`fuzzing`]: fuzz bodies for the parsers of untrusted input.
 //!
-//! Built so far (issue 5, in progress): [`protocol`], the data-channel messages (int64 as a
-//! number or a string on input), with the 1+7 video assignment; and [`jwt`], the gateway
-//! token minted per request (ES256 or RS256, at most 300 s), its validator for the simulator
-//! (pinned algorithms, kid, iss, aud, times, jti replay) and the credential expiry status.
-//! [`session`] is `MeetSession`, the sans-IO client state machine of one call's Meet leg
-//! (lobby, join, 1+7 assignment, stats uploads, chat, conference state) with the one mapping
-//! of outcomes to SIP codes. [`sim`] is the signalling and control core of `meet-sim` (binary
-//! `meet-sim`): a sans-IO conference model (enrolment, interop tokens, JWT checks, lobby, host
-//! controls, roster, event log) behind an axum server on loopback with the Meet-shaped
-//! endpoints and a `/sim` control API (injectable clock, faults). [`connector`] is the
-//! `MeetConnector` trait through which the node resolves a dial string and exchanges SDP with a
-//! Meet backend, its sans-IO `DialString` parser, and `HttpConnector`, its HTTP/1.1
-//! implementation for meet-sim (a fresh gateway JWT per request; errors mapped to SIP codes
-//! through `SessionOutcome`). The sim's media plane (str0m) and the browser page are still to
-//! come, and the node does not use the connector yet.
+//! See `shared/docs/meet-side.md` for the design. The node does not place calls into Meet
+//! through the connector yet (that needs its media pipelines).
 
 pub mod connector;
 pub mod fuzzing;

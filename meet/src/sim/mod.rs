@@ -1,7 +1,7 @@
 //! meet-sim: a Meet simulator for tests, the demo and the embedded default backend
 //! (meet-side.md §5.b).
 //!
-//! Two layers, split the way the rest of tcn splits protocol from I/O:
+//! Three parts, split the way the rest of tcn splits protocol from I/O:
 //!
 //! - [`model`]: the conference model, sans-IO. Spaces, conferences, gateway enrolment,
 //!   interop tokens, JWT validation, admission and the lobby, host controls, the roster, the
@@ -21,12 +21,10 @@
 //! in `tests/browser_pages.rs` run them in headless Chromium inside a loopback-only network
 //! namespace (`tests/browser_support.rs`, driver `tests/browser/driver.mjs`).
 //!
-//! Not built yet: the media plane (str0m: ICE-lite, DTLS-SRTP, SCTP data channels, RTP
-//! forwarding, simulcast checks, video assignment), so connect answers carry a placeholder
-//! SDP ([`model::PLACEHOLDER_ANSWER`]) and data-channel messages wait in per-participant
-//! mailboxes that the control API shows. The media plane will drain
-//! [`model::SimModel::poll_delivery`] into real data channels and feed client messages to
-//! [`model::SimModel::handle_channel_message`].
+//! Between them, [`media`]: every participant's WebRTC connection (str0m in RTP mode on one
+//! UDP port, ICE-lite, DTLS-SRTP, SCTP data channels). It answers the offers, carries the
+//! model's data-channel messages and brings the clients' back, forwards simulcast video by
+//! the model's 1+7 assignment and audio by loudness, and measures each layer.
 
 pub mod http;
 pub mod media;

@@ -670,7 +670,7 @@ impl MediaPlane {
     }
 
     /// The simulator's clock reads `sim_now` (it is injectable: tests move it by hand). Checks
-    /// the media rules when it moved, or every [`RULE_CHECK_INTERVAL`] of real time:
+    /// the media rules when it moved, or every 250 ms of real time:
     /// `LAYERS_MISSING` once, [`LAYER_DEADLINE`] after joining on the simulator's clock;
     /// `BITRATE_EXCEEDED` (a real-time rate over 5 s) on each rise above the limit, after that
     /// deadline too.

@@ -18,8 +18,10 @@
 //!                                         └──poll_timeout──► timer ──handle_timeout(now)──┘
 //! ```
 //!
-//! Not modelled here: SDP and media (the answer is a placeholder until the media plane is
-//! built), video assignment.
+//! The model checks an offer's m-lines against the rules (`offer`) and decides the 1+7 video
+//! assignment (`assignment`); what the media plane must forward comes out as
+//! [`MediaUpdate`]s ([`SimModel::poll_media_update`]). ICE, DTLS, the SDP answer and the
+//! packets themselves are the media plane's ([`crate::sim::media`]).
 
 mod admission;
 mod assignment;
