@@ -242,7 +242,7 @@ fn backend_lines(backend: &node::meet_backend::BackendStatus) -> String {
         .iter()
         .map(|(label, value)| format!("  {label:<12}{value}\n"))
         .collect();
-    text.push_str("  calls routed to Meet are answered 480 until the Meet connector is built\n");
+    text.push_str("  calls routed to Meet are answered 480 until the node has its Meet leg (media pipelines)\n");
     text
 }
 

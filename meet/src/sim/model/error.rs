@@ -24,7 +24,7 @@ pub enum RpcCode {
     ResourceExhausted,
     /// 500: our own configuration or a bug.
     Internal,
-    /// 501: not built (the media plane).
+    /// 501: not implemented.
     Unimplemented,
     /// 503: unavailable for now (fault injection).
     Unavailable,

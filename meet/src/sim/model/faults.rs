@@ -30,8 +30,9 @@ pub struct FailConnect {
 pub struct Faults {
     /// Delay every connect answer by this much; the HTTP layer applies it.
     pub delay_answer_ms: u64,
-    /// A data-channel label to close once open. Stored only: applied by the media plane,
-    /// which is not built.
+    /// A data-channel label whose messages never go on the wire (they are still produced and
+    /// kept in the mailbox); the HTTP layer applies it when it hands messages to the media
+    /// plane.
     pub drop_channel: Option<String>,
     /// Fail connects with this error.
     pub fail_connect: Option<FailConnect>,
