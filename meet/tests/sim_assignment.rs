@@ -187,3 +187,24 @@ async fn more_canvases_than_video_streams_is_code_3() {
         "no assignment after a refusal"
     );
 }
+
+#[tokio::test]
+async fn the_last_media_stats_upload_is_shown_in_the_ts_dialect() {
+    let fx = Fixture::new().await;
+    let pid = fx.join(&fx.trusted).await;
+    // the C++ client's dialect: raw type, camelCase keys, string values
+    let upload = json!({"request": {"requestId": 9, "uploadMediaStats": {"sections": [
+        {"id": "IT01V1", "inbound-rtp": {"ssrc": "1234", "framesDecoded": "900"}}]}}});
+    let answer = fx.send_on(pid, "media-stats", upload).await;
+    assert_eq!(answer[0]["message"]["response"]["status"]["code"], 0);
+    let reply = fx
+        .get(&format!("/sim/spaces/{CODE}/participants/{pid}/media"))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(
+        reply.json["lastMediaStats"],
+        json!([{"id": "IT01V1", "inbound_rtp": {"ssrc": 1234, "frames_decoded": 900}}])
+    );
+    // no WebRTC connection was ever made for this participant
+    assert_eq!(reply.json["media"]["connected"], false);
+}

@@ -37,7 +37,7 @@
 //! | POST | `/sim/spaces/{space}/participants` | `{"displayName","host"?,"signedInUser"?}` → 201 participant (synthetic, no media) |
 //! | GET | `/sim/spaces/{space}/participants/{pid}` | → the participant |
 //! | POST | `/sim/spaces/{space}/participants/{pid}:kick`, `:leave` | → the participant |
-//! | GET | `/sim/spaces/{space}/participants/{pid}/media` | → `{"participant","media":{"connected","layers":[{"rid","packets","bytes","frames","keyframes","width","height","fps","bitrateBps"}],"audioPackets","videoStreams":[{"ssrc","source","rid","packets"}],"audioStreams","channels"}}` |
+//! | GET | `/sim/spaces/{space}/participants/{pid}/media` | → `{"participant","media":{"connected","layers":[{"rid","packets","bytes","frames","keyframes","width","height","fps","bitrateBps"}],"audioPackets","videoStreams":[{"ssrc","source","rid","packets"}],"audioStreams","channels"},"lastMediaStats":[sections]}` |
 //! | POST | `/m/{meetingCode}:join` | the participant page: `{"offer","displayName"}` → `{"answer","traceId","participantId"}` |
 //! | GET | `/sim/spaces/{space}/participants/{pid}/messages?since=&channel=` | → `{"messages":[{"seq","atUnixMs","channel","message"}]}` |
 //! | POST | `/sim/spaces/{space}/participants/{pid}/channels/{label}` | a client message → `{"messages":[...]}` it caused for that participant |

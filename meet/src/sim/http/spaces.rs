@@ -196,8 +196,8 @@ pub(super) async fn participant_verb(
 }
 
 /// `GET /sim/spaces/{space}/participants/{pid}/media` → what the media plane measured of
-/// the participant (per-RID layers, virtual streams, channels), its assignment and its last
-/// media-stats upload: `{"participant":…,"media":…|null}`.
+/// the participant (per-RID layers, virtual streams, channels) and its last media-stats
+/// upload (TS dialect): `{"participant":…,"media":…|null,"lastMediaStats":[…]}`.
 pub(super) async fn media(
     State(shared): State<Arc<Shared>>,
     Path((key, pid)): Path<(String, String)>,
@@ -206,7 +206,10 @@ pub(super) async fn media(
     let mut core = shared.lock();
     let participant = participant_in(&core.model, &key, pid)?;
     let media = core.media.report(pid, std::time::Instant::now());
-    Ok(Json(json!({ "participant": participant, "media": media })))
+    let stats = core.model.last_media_stats(pid);
+    Ok(Json(
+        json!({ "participant": participant, "media": media, "lastMediaStats": stats }),
+    ))
 }
 
 /// Query of the mailbox.

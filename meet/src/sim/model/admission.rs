@@ -250,6 +250,7 @@ impl SimModel {
                 video_muted_by_lock: false,
                 audio_muted_by_lock: false,
                 last_media_stats_sections: None,
+                last_media_stats: Vec::new(),
                 video_ssrcs: (0..media.recv_video as u32)
                     .map(|i| 0x5000_0000 + (id as u32) * 16 + i)
                     .collect(),

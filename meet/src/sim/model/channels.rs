@@ -82,6 +82,10 @@ impl SimModel {
                     let sections = upload.sections.len();
                     if let Some(p) = self.participants.get_mut(&pid) {
                         p.last_media_stats_sections = Some(sections);
+                        // both dialects (TS: snake_case numbers; C++: raw names, strings)
+                        // are kept in the TS one
+                        p.last_media_stats =
+                            upload.sections.iter().map(|s| s.to_ts_style()).collect();
                     }
                     self.events.push(
                         now,

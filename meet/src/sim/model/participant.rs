@@ -95,6 +95,8 @@ pub(super) struct Participant {
     pub(super) audio_muted_by_lock: bool,
     /// Sections in the last `uploadMediaStats`.
     pub(super) last_media_stats_sections: Option<usize>,
+    /// The sections of the last `uploadMediaStats`, normalised to the TS dialect.
+    pub(super) last_media_stats: Vec<crate::protocol::media_stats::MediaStatsSection>,
     /// The media its offer set up (none for synthetic participants).
     pub(super) media: MediaShape,
     /// The virtual SSRCs of its receive-video m-lines, in offer order: made up at connect,

@@ -212,6 +212,17 @@ impl SimModel {
         }
     }
 
+    /// The sections of `pid`'s last media-stats upload, in the TS dialect (empty before one).
+    pub fn last_media_stats(
+        &self,
+        pid: i64,
+    ) -> Vec<crate::protocol::media_stats::MediaStatsSection> {
+        self.participants
+            .get(&pid)
+            .map(|p| p.last_media_stats.clone())
+            .unwrap_or_default()
+    }
+
     /// Every participant of the space `key` names, present or gone, in id order.
     pub fn participants(&self, key: &str) -> Vec<ParticipantInfo> {
         let Some(space_id) = self.find_space(key) else {
