@@ -23,36 +23,8 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer;
 
-const RSA_PRIVATE_PEM: &str = "\
------BEGIN PRIVATE KEY-----
-MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCMhkBbzqeIwTa1
-BE84wf20Zqve9pU0y1SPywNJPOIpXyMTZPPhVx5MILOSn82BTcBeW5DsoT4zgG4q
-5nIPFyff/KiBlrnaYoaTAmq89OydsiIDNRVe3fGIDosCRhr0IPJzPtxtK3d7PJ0g
-/qc6Fj3VVppjxRaLeWXC0kv7uv12Asa2KOZC2vP54j9JuZxJTc1w6hQRPiJB1Kn9
-xddT7bk26gdAmEfeojpu+oV5hA927YV3xyEkuTogXwhK8dZFIbPcY8kxivsr1D4M
-2tRm7KY/Lf3ZQM898Ds9OZMy579aep9cBMOseMxaMcs2qpBNLzQQ+ZxqHgroLyv/
-5lDkBjDXAgMBAAECggEAO7AmlBhiJv9Sum67K7OSjNbzeAAq/kLDh1RG8AvRUJtd
-bbZ6tKNpdhKJ0+TWyG57IFkqZKhUoFGT+drqZaiDQmuyM2EPTkh9OuJS7jHmc1Ef
-i1c33ZTOK+lpeCzI9BsugG8Z97D3zju/ziz8YPrjhsODTo9/dPy6kZb7uVACquX/
-wNX2oopfcv+s3MGKlXYsPh85RzV8q9GtWlUJr4yjNpmwk8dIvpYwWAmBOBV+SxBL
-3f/89debIj61IOEQPVYiVQJK6XCNqT0No1UW/Lx9Ty1Ar96w0zHGI4OxbUZ+gGQt
-4hG9NO7zgcRt1B5WKga4IO27vuA5QKquKRCuCbzheQKBgQDEjPs+xN+08Wbl2jJc
-ZWlWHG3K6STKu5UkAUVchleegKqmIlFU+9WdFS7J5He4pbUcLoT7VcWbZHNbUGis
-SzgRydaFevUlEitc/SDAMXinzlC7bgt3WUFOLOMqyZGNIoQG9AGimBiEZkfr4o+w
-9F8Kcp033iCl+aBPPlabov1mswKBgQC3ByBvSc9qkxtsTX0fCA4OEL2V7u+1/wMQ
-kRNBBEiUt+BQisStU1rDkaNBzq9EpjZs7Nq3WiJDrpP+bPuvgRGOxJaXItv+o80k
-Q9938f5Ah3t1Acu8GScEx1aON9eqQECM2nSjREmw0An9agJe42wYXpEZrGOVWhU5
-JTlhanb/TQKBgEnWXJxcAV5MQcefjMPBJS1ASM6tfzDZ/1EjWRdFMK1O0MzQn5U5
-diooxwb5WTB4r+0CXNq+ghm6RsvLDUeMimfEV16VrnpatQed4CvTaexASXvf/1a6
-pRnlKwHr704B5W9nQyX91VgHxIUM+8YSR5H5NK7EN6eie2LJnGejd2aZAoGAJQay
-DxF1fm/oGk7Kwx5UCZBlahF+OOkv64gNxxdgv4U7Qc/w3ceBExNBXay8VDzzwbFg
-xbrcN6j3k37ko6qOrL0kYcrRioAEnhOE/7Ta5J8D4LXOS20jMZpJ7ldpr61z4YrI
-EcdcyQItIzDw7dVAJuXqoLD5LFue84KOSyDIlfkCgYAl3REFiVpuNWb0B4DRMnIr
-PRPX1U25pxJomFf9WY/dxzB5hk8xmqeDXemuiNc/jFWTRvvLZEbe7tUjP4rCCoxl
-MEwxjsL4tYeaFG9TE4QLIdoeRCyqXwm0N4MSG6UwpVTgii3CcsDe4wyqtbXHBBXj
-H/+tUi6mvmztZvb6TkrkUg==
------END PRIVATE KEY-----
-";
+/// A 2048-bit RSA test key (PKCS#8), shared by the JWT and CSR tests.
+const RSA_PRIVATE_PEM: &str = include_str!("data/rsa_private.pem");
 
 /// A CSR for `key` with subject CN `cn` (none when empty), PEM.
 fn csr(key: &KeyPair, cn: &str) -> String {

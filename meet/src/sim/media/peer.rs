@@ -31,6 +31,18 @@ pub(super) struct Outgoing<S> {
     pub(super) csrc: u32,
 }
 
+impl<S: Default> Outgoing<S> {
+    fn new(mid: Mid, ssrc: Ssrc) -> Self {
+        Self {
+            mid,
+            ssrc,
+            slot: S::default(),
+            target_height: 0,
+            csrc: 0,
+        }
+    }
+}
+
 /// A participant's connection.
 pub(super) struct Peer {
     pub(super) rtc: Rtc,
@@ -126,24 +138,12 @@ impl Peer {
             };
             match (section.kind, section.direction) {
                 (SectionKind::Video, Direction::RecvOnly) => {
-                    let ssrc = peer.send_stream(mid);
-                    peer.video_out.push(Outgoing {
-                        mid,
-                        ssrc,
-                        slot: VideoSlot::default(),
-                        target_height: 0,
-                        csrc: 0,
-                    });
+                    let outgoing = Outgoing::new(mid, peer.send_stream(mid));
+                    peer.video_out.push(outgoing);
                 }
                 (SectionKind::Audio, Direction::RecvOnly) => {
-                    let ssrc = peer.send_stream(mid);
-                    peer.audio_out.push(Outgoing {
-                        mid,
-                        ssrc,
-                        slot: AudioSlot::default(),
-                        target_height: 0,
-                        csrc: 0,
-                    });
+                    let outgoing = Outgoing::new(mid, peer.send_stream(mid));
+                    peer.audio_out.push(outgoing);
                 }
                 (SectionKind::Video, Direction::SendOnly) => {
                     let rids = section.simulcast_send.clone().unwrap_or_default();
