@@ -59,6 +59,13 @@ async fn valid_token_is_accepted() {
     assert_eq!(answer.matches("m=").count(), 14, "{answer}");
     assert!(answer.contains("a=ice-lite"), "{answer}");
     assert!(answer.contains("a=simulcast:recv q;h;f"), "{answer}");
+    // the send limit on the gateway's simulcast m-line (mid 12), and only there
+    let video = answer
+        .split("m=")
+        .find(|s| s.contains("a=mid:12\r\n"))
+        .unwrap();
+    assert!(video.contains("b=TIAS:2000000\r\n"), "{video}");
+    assert_eq!(answer.matches("b=TIAS").count(), 1, "{answer}");
     assert!(answer.contains("127.0.0.1"), "{answer}");
     assert!(fx.events("request_refused").await.is_empty());
 }

@@ -52,7 +52,7 @@ pub(super) async fn connect_gateway(
     let space = split_verb(&segment, "connectGateway")?;
     let join: GatewayJoin = parse_body(&body)?;
     let offer = join.offer.clone();
-    let result = shared.connect(&offer, |model, now| {
+    let result = shared.connect(&offer, true, |model, now| {
         model.connect_gateway(space, bearer(&headers), join, now)
     });
     injected_delay(&shared).await;
@@ -85,7 +85,7 @@ pub(super) async fn connect_active_conference(
 ) -> ApiResult<Json<MediaClientAnswer>> {
     let space = split_verb(&segment, "connectActiveConference")?;
     let offer: MediaClientOffer = parse_body(&body)?;
-    let result = shared.connect(&offer.offer, |model, now| {
+    let result = shared.connect(&offer.offer, false, |model, now| {
         model.connect_media_client(space, bearer(&headers), &offer.offer, now)
     });
     injected_delay(&shared).await;
@@ -106,7 +106,9 @@ pub(super) async fn join_browser(
     let space = split_verb(&segment, "join")?;
     let join: BrowserJoin = parse_body(&body)?;
     let offer = join.offer.clone();
-    let result = shared.connect(&offer, |model, now| model.connect_browser(space, join, now));
+    let result = shared.connect(&offer, false, |model, now| {
+        model.connect_browser(space, join, now)
+    });
     injected_delay(&shared).await;
     Ok(Json(result?))
 }

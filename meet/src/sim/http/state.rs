@@ -163,18 +163,20 @@ impl Shared {
     }
 
     /// A connect: runs `join` on the model; when it admits a participant, the media plane
-    /// accepts `offer` and the answer goes into the outcome. An offer the WebRTC stack
-    /// refuses takes the participant out again: 400 `INVALID_OFFER`.
+    /// accepts `offer` (capping a gateway's send bitrate when `gateway`) and the answer goes
+    /// into the outcome. An offer the WebRTC stack refuses takes the participant out again:
+    /// 400 `INVALID_OFFER`.
     pub(super) fn connect(
         &self,
         offer: &str,
+        gateway: bool,
         join: impl FnOnce(&mut SimModel, SystemTime) -> Result<JoinOutcome, SimError>,
     ) -> Result<JoinOutcome, SimError> {
         let mut core = self.lock();
         let now = core.clock.now();
         let result = join(&mut core.model, now).and_then(|mut outcome| {
             let pid = outcome.participant_id;
-            match core.media.accept(pid, offer, Instant::now()) {
+            match core.media.accept(pid, offer, gateway, Instant::now()) {
                 Ok((answer, ssrcs)) => {
                     outcome.answer = answer;
                     core.model.set_video_ssrcs(pid, ssrcs);

@@ -121,6 +121,33 @@ pub struct StreamReport {
     pub packets: u64,
 }
 
+/// `answer` with `b=TIAS:<bps>` in the m-section of `mid` (after its `c=` line): the limit
+/// on what the client sends there (RFC 3890), which the sim's answer carries (§5.b).
+fn with_tias(answer: &str, mid: &str, bps: u64) -> String {
+    let mut sections: Vec<String> =
+        answer
+            .split_inclusive("\r\n")
+            .fold(Vec::new(), |mut sections, line| {
+                if line.starts_with("m=") || sections.is_empty() {
+                    sections.push(String::new());
+                }
+                sections.last_mut().expect("pushed").push_str(line);
+                sections
+            });
+    let mid_line = format!("a=mid:{mid}\r\n");
+    if let Some(section) = sections
+        .iter_mut()
+        .find(|s| s.starts_with("m=") && s.contains(&mid_line))
+        && let Some(at) = section.find("\r\nc=").map(|i| i + 2)
+    {
+        let end = section[at..]
+            .find("\r\n")
+            .map_or(section.len(), |e| at + e + 2);
+        section.insert_str(end, &format!("b=TIAS:{bps}\r\n"));
+    }
+    sections.concat()
+}
+
 /// All connections. See the module docs.
 pub struct MediaPlane {
     local: SocketAddr,
@@ -169,15 +196,24 @@ impl MediaPlane {
     }
 
     /// Accepts participant `pid`'s offer: returns the SDP answer and the virtual SSRCs of
-    /// its receive-video m-lines, or why str0m refused it.
+    /// its receive-video m-lines, or why str0m refused it. With `limit_send`, the answer caps
+    /// the client's simulcast m-line at the gateway send bitrate (`b=TIAS`, §5.b); browsers
+    /// get no cap, as on Meet.
     pub fn accept(
         &mut self,
         pid: i64,
         offer: &str,
+        limit_send: bool,
         now: Instant,
     ) -> Result<(String, Vec<u32>), String> {
         let shape = OfferShape::parse(offer).map_err(|e| e.0)?;
         let (peer, answer) = Peer::accept(offer, &shape, self.local, &self.crypto, now)?;
+        let answer = match &peer.video_in {
+            Some((mid, _)) if limit_send => {
+                with_tias(&answer, &mid.to_string(), self.max_bitrate_bps)
+            }
+            _ => answer,
+        };
         let ssrcs = peer.video_ssrcs();
         self.peers.insert(pid, peer);
         self.drive(now);
