@@ -322,6 +322,10 @@ fn media_stats_section_edge_cases() {
     assert_eq!(extra_scalar.section_type, "codec");
     assert_eq!(extra_scalar.values.len(), 1);
 
+    // an empty type name could not be written back (found by the meet_channel fuzz target)
+    let empty_type = r#"{"id":"x","":{"src":2470}}"#;
+    assert!(serde_json::from_str::<MediaStatsSection>(empty_type).is_err());
+
     let bare: MediaStatsSection = example(r#"{"id":"x"}"#);
     assert_eq!(bare.section_type, "");
     assert_eq!(serde_json::to_string(&bare).unwrap(), r#"{"id":"x"}"#);

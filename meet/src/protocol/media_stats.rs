@@ -129,6 +129,9 @@ impl<'de> Visitor<'de> for SectionVisitor {
                         section.section_type
                     )));
                 }
+                Value::Object(_) if key.is_empty() => {
+                    return Err(de::Error::custom("media stats section type is empty"));
+                }
                 Value::Object(values) => {
                     typed = true;
                     section.section_type = key;
