@@ -16,10 +16,7 @@ use crate::sim::media::Datagram;
 pub(super) async fn run(socket: UdpSocket, shared: Arc<Shared>) -> io::Result<()> {
     let mut buf = vec![0u8; 2048];
     loop {
-        let deadline = {
-            let mut core = shared.lock();
-            core.media.poll_timeout(Instant::now())
-        };
+        let deadline = shared.lock().media.poll_timeout(Instant::now());
         let wait = deadline
             .saturating_duration_since(Instant::now())
             .max(Duration::from_millis(1));

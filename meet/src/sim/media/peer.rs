@@ -78,6 +78,8 @@ pub(super) struct Peer {
     pub(super) bitrate_flagged: bool,
     /// When to close, after it left.
     pub(super) close_at: Option<Instant>,
+    /// When str0m next wants a timeout input (from its last poll).
+    pub(super) next_timeout: Option<Instant>,
 }
 
 impl Peer {
@@ -129,6 +131,7 @@ impl Peer {
             layers_checked: false,
             bitrate_flagged: false,
             close_at: None,
+            next_timeout: None,
         };
         peer.vp8_pt = peer.pt(Codec::Vp8);
         peer.opus_pt = peer.pt(Codec::Opus);

@@ -374,7 +374,12 @@ impl MediaPlane {
                     .and_then(|p| p.rtc.poll_output().ok())
                 {
                     match output {
-                        Output::Timeout(_) => break,
+                        Output::Timeout(at) => {
+                            if let Some(peer) = self.peers.get_mut(&pid) {
+                                peer.next_timeout = Some(at);
+                            }
+                            break;
+                        }
                         Output::Transmit(t) => self.out.push_back(Datagram {
                             destination: t.destination,
                             contents: t.contents.to_vec(),
@@ -394,14 +399,12 @@ impl MediaPlane {
     }
 
     /// The earliest time any connection needs [`handle_timeout`](Self::handle_timeout).
-    pub fn poll_timeout(&mut self, now: Instant) -> Instant {
-        let mut next = now + Duration::from_millis(100);
-        for peer in self.peers.values_mut() {
-            if let Ok(Output::Timeout(t)) = peer.rtc.poll_output() {
-                next = next.min(t);
-            }
-        }
-        next.max(now)
+    pub fn poll_timeout(&self, now: Instant) -> Instant {
+        self.peers
+            .values()
+            .filter_map(|p| p.next_timeout)
+            .fold(now + Duration::from_millis(100), Instant::min)
+            .max(now)
     }
 
     fn reap(&mut self) {

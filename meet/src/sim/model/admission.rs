@@ -351,13 +351,7 @@ impl SimModel {
             self.send_status(pid, SessionStatus::waiting());
             "STATE_WAITING"
         };
-        Ok(JoinOutcome {
-            answer: String::new(),
-            trace_id: self.ids.trace_id(),
-            participant_id: pid,
-            state: state.to_owned(),
-            media: self.participants[&pid].media.clone(),
-        })
+        Ok(self.outcome(pid, state))
     }
 
     /// `POST /v2beta/spaces/{space}:connectActiveConference` (§1.2, §5.b): a Media API
@@ -438,13 +432,7 @@ impl SimModel {
             media,
         );
         self.join(pid, now);
-        Ok(JoinOutcome {
-            answer: String::new(),
-            trace_id: self.ids.trace_id(),
-            participant_id: pid,
-            state: "STATE_JOINED".to_owned(),
-            media: self.participants[&pid].media.clone(),
-        })
+        Ok(self.outcome(pid, "STATE_JOINED"))
     }
 
     /// The participant page joins (`POST /m/{meetingCode}:join`, §5.b): a signed-in host of
@@ -470,13 +458,18 @@ impl SimModel {
         };
         let pid = self.new_participant(&space_id, name, true, Kind::Browser, State::Joined, media);
         self.join(pid, now);
-        Ok(JoinOutcome {
+        Ok(self.outcome(pid, "STATE_JOINED"))
+    }
+
+    /// The outcome of a connect that created `pid` (the media plane adds the answer).
+    fn outcome(&mut self, pid: i64, state: &str) -> JoinOutcome {
+        JoinOutcome {
             answer: String::new(),
             trace_id: self.ids.trace_id(),
             participant_id: pid,
-            state: "STATE_JOINED".to_owned(),
+            state: state.to_owned(),
             media: self.participants[&pid].media.clone(),
-        })
+        }
     }
 
     pub(super) fn send_status(&mut self, pid: i64, status: SessionStatus) {
