@@ -82,6 +82,16 @@ pub struct Resolved {
 }
 
 impl SimModel {
+    /// `result`, with a refusal logged as [`refuse`](Self::refuse) does.
+    fn logged<T>(
+        &mut self,
+        endpoint: &str,
+        result: Result<T, SimError>,
+        now: SystemTime,
+    ) -> Result<T, SimError> {
+        result.map_err(|err| self.refuse(endpoint, err, now))
+    }
+
     fn refuse(&mut self, endpoint: &str, err: SimError, now: SystemTime) -> SimError {
         self.events.push(
             now,
@@ -278,10 +288,8 @@ impl SimModel {
         now: SystemTime,
     ) -> Result<JoinOutcome, SimError> {
         let now = self.step(now);
-        match self.try_connect_gateway(space_key, bearer, join, now) {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => Err(self.refuse("connectGateway", err, now)),
-        }
+        let result = self.try_connect_gateway(space_key, bearer, join, now);
+        self.logged("connectGateway", result, now)
     }
 
     fn try_connect_gateway(
@@ -367,10 +375,8 @@ impl SimModel {
         now: SystemTime,
     ) -> Result<JoinOutcome, SimError> {
         let now = self.step(now);
-        match self.try_connect_media_client(space_key, bearer, offer, now) {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => Err(self.refuse("connectActiveConference", err, now)),
-        }
+        let result = self.try_connect_media_client(space_key, bearer, offer, now);
+        self.logged("connectActiveConference", result, now)
     }
 
     fn try_connect_media_client(
@@ -446,11 +452,8 @@ impl SimModel {
         now: SystemTime,
     ) -> Result<JoinOutcome, SimError> {
         let now = self.step(now);
-        let (space_id, media) =
-            match self.common_connect_checks(space_key, &join.offer, OfferRule::Sender, now) {
-                Ok(checked) => checked,
-                Err(err) => return Err(self.refuse("joinBrowser", err, now)),
-            };
+        let checked = self.common_connect_checks(space_key, &join.offer, OfferRule::Sender, now);
+        let (space_id, media) = self.logged("joinBrowser", checked, now)?;
         let name = if join.display_name.trim().is_empty() {
             "Browser".to_owned()
         } else {
