@@ -128,9 +128,14 @@ fn sdp_port(body: &[u8]) -> u16 {
 }
 
 async fn start(callee: &Endpoint, media: u16) -> (SocketAddr, SocketAddr) {
+    start_with(callee, media, "").await
+}
+
+/// A node routing `7xxx` to the callee, with `sip` added to its `[sip]` section.
+async fn start_with(callee: &Endpoint, media: u16, sip: &str) -> (SocketAddr, SocketAddr) {
     let text = format!(
         "[node]\ndrain_timeout = \"1s\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
-         [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n\
+         [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n{sip}\n\
          [media]\nport_range = [{media}, {}]\n\
          [[routing.rules]]\nname = \"pbx\"\npriority = 1\nmatch = '(7\\d{{3}})@.*'\nreplace = '\\1'\n\
          target = {{ kind = \"sip\", proxy = \"127.0.0.1:{}\" }}\n",
@@ -331,7 +336,52 @@ async fn a_refusal_comes_back_and_a_cancel_goes_through() {
         metric(&text, "tcn_calls_total{outcome=\"cancelled\"}"),
         Some(1.0)
     );
-    assert_eq!(metric(&text, "tcn_media_ports_in_use"), Some(0.0));
+    // The ports are freed once the callee's 487 has ended the outbound leg.
+    let freed = eventually(Duration::from_secs(3), || async {
+        let text = get(admin, "/metrics").await.unwrap().body;
+        metric(&text, "tcn_media_ports_in_use") == Some(0.0)
+    })
+    .await;
+    assert!(freed, "{}", get(admin, "/metrics").await.unwrap().body);
+}
+
+/// A caller that never ACKs the 2xx of a bridged call: once Timer H (64·T1) runs out, the
+/// call is over: the callee gets a BYE, and the licence and every port are freed.
+#[tokio::test]
+async fn a_bridged_call_whose_caller_never_acks_is_freed() {
+    let (caller, callee) = (Endpoint::new().await, Endpoint::new().await);
+    // T1 = 20 ms: Timer H fires 1.28 s after the 2xx.
+    let (admin, node) = start_with(&callee, 26_300, "t1 = \"20ms\"").await;
+    caller
+        .send(invite(&caller, "no-ack-1").as_bytes(), node)
+        .await;
+    let (out, from) = callee.request().await;
+    assert_eq!(out.method.as_str(), "INVITE");
+    callee.send(&reply(&out, 200, &callee, true), from).await;
+    assert_eq!(caller.response().await.status.code(), 200);
+    let active = get(admin, "/metrics").await.unwrap().body;
+    assert_eq!(metric(&active, "tcn_calls_active"), Some(1.0), "{active}");
+
+    // The callee sees our ACK (and maybe INVITE retransmissions), then the BYE.
+    let bye = loop {
+        let (request, _) = callee.request().await;
+        if request.method.as_str() == "BYE" {
+            break request;
+        }
+        assert!(
+            matches!(request.method.as_str(), "ACK" | "INVITE"),
+            "{request:?}"
+        );
+    };
+    assert_eq!(bye.call_id().unwrap(), out.call_id().unwrap());
+    let freed = eventually(Duration::from_secs(5), || async {
+        let text = get(admin, "/metrics").await.unwrap().body;
+        metric(&text, "tcn_calls_total{outcome=\"failed\"}") == Some(1.0)
+            && metric(&text, "tcn_calls_active") == Some(0.0)
+            && metric(&text, "tcn_media_ports_in_use") == Some(0.0)
+    })
+    .await;
+    assert!(freed, "{}", get(admin, "/metrics").await.unwrap().body);
 }
 
 #[tokio::test]

@@ -146,6 +146,12 @@ pub struct SipConfig {
     /// plain RTP otherwise), `"on"` (SRTP or no call: an offer without keys is answered 488),
     /// `"off"` (plain RTP only: an `RTP/SAVP` offer is answered 488). Default `"besteffort"`.
     pub media_encryption: MediaEncryption,
+    /// SIP timer T1 (RFC 3261 §17.1.1.1), the round-trip estimate every retransmission and
+    /// transaction timeout derives from (a 2xx nobody ACKs is given up after 64·T1). Default
+    /// `500ms`, the RFC's; it may be lowered on a private network with short round trips.
+    /// Between `10ms` and `4s` (T2).
+    #[serde(with = "routing::duration")]
+    pub t1: Duration,
     /// Session timers (RFC 4028): the session interval the node asks for, or shortens a
     /// caller's longer request to. The refresher re-INVITEs at half of it; a call nobody
     /// refreshes is ended with a BYE. Default `30m`; at least `min_se`.
@@ -214,6 +220,7 @@ impl Default for SipConfig {
             tls_key: None,
             tls_ca: None,
             media_encryption: MediaEncryption::BestEffort,
+            t1: Duration::from_millis(500),
             session_expires: Duration::from_secs(1800),
             min_se: Duration::from_secs(90),
             test_alias: "test".to_owned(),

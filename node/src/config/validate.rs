@@ -188,6 +188,15 @@ fn tcp_clash(a: SocketAddr, b: SocketAddr) -> bool {
 /// RFC 4028 §4: Min-SE is at least 90 s, and the interval we ask for is at least Min-SE.
 fn check_session_timers(config: &Config) -> Result<(), ConfigError> {
     let sip = &config.sip;
+    if sip.t1 < Duration::from_millis(10) || sip.t1 > Duration::from_secs(4) {
+        return Err(ConfigError::invalid(
+            "sip.t1",
+            format!(
+                "{} is outside 10ms..4s (T2)",
+                humantime::format_duration(sip.t1)
+            ),
+        ));
+    }
     if sip.min_se < Duration::from_secs(90) {
         return Err(ConfigError::invalid(
             "sip.min_se",

@@ -8,11 +8,15 @@
 //!   transports receive and the time, and sends what it asks for.
 //! - [`uas`]: the transaction user: OPTIONS (for load-balancer probes), REGISTER, INVITE
 //!   through admission and routing, CANCEL.
-//! - [`test_service`]: the built-in test call service and its dialogs: re-INVITE, UPDATE,
-//!   INFO DTMF, MESSAGE, BYE, session timers (RFC 4028), and the BYE with a Reason when the
-//!   node ends a call.
-//! - [`bridge`] and [`relay`]: calls routed to a SIP target: the outbound leg (a UAC
-//!   dialog) and the RTP relay between the legs.
+//! - [`leg`]: the one SIP leg of every call the node answers, sans-IO: ringing, the 2xx and
+//!   its dialog, in-dialog checks (re-INVITE, UPDATE, INFO DTMF, MESSAGE, BYE), session timers
+//!   (RFC 4028) with the cached ACK of our refreshes, the missing ACK, and the BYE with a
+//!   Reason when the node ends a call.
+//! - [`call_table`]: the calls of the stack, each a leg, a far end and a licence; it routes
+//!   transaction events to them and frees each call on every ending path.
+//! - far ends: [`test_service`] (the built-in test call service) and [`bridge`] with
+//!   [`relay`] (calls routed to a SIP target: the outbound UAC leg and the RTP relay).
+//! - [`responses`]: the capability headers and response helpers every part shares.
 //! - [`outgoing`]: the Via and the destination of requests the node sends in a dialog.
 //! - [`test_call`]: the test service's media: RTP sockets from the media range that count what
 //!   they receive per stream and decode RFC 4733 DTMF.
@@ -20,10 +24,13 @@
 //! [`TransactionLayer`]: signaling::sip::transaction::TransactionLayer
 
 mod bridge;
+mod call_table;
+mod leg;
 mod outbound;
 mod outgoing;
 mod peer;
 mod relay;
+mod responses;
 mod stack;
 mod test_call;
 mod test_service;

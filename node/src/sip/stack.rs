@@ -61,7 +61,10 @@ pub(crate) async fn serve(
     let mut ending = shared.calls.ending();
 
     let mut stack = Stack {
-        layer: TransactionLayer::new(TimerConfig::default()),
+        layer: TransactionLayer::new(TimerConfig {
+            t1: config.sip.t1,
+            ..TimerConfig::default()
+        }),
         udp,
         streams: Streams {
             writers: HashMap::new(),

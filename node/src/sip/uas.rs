@@ -2,37 +2,32 @@
 //!
 //! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
 //! admission and routing; a target the node cannot serve yet (Meet, outbound SIP, Virtual
-//! Reception) is answered 480. Calls to the test aliases and their in-dialog requests go to
-//! the [`TestService`]. Refusals use the one mapping in `crate::refusal`.
+//! Reception) is answered 480. Calls to the test aliases and to SIP targets, and their
+//! in-dialog requests, go to the [`CallTable`]. Refusals use the one mapping in `crate::refusal`.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use signaling::digest::{Algorithm, AuthError, Authenticator, Credentials, DEFAULT_NONCE_LIFETIME};
-use signaling::sdp::SessionDescription;
-use signaling::sip::message::{Host, Method, NameAddr, Request, Response, Scheme, StatusCode};
+use signaling::sip::message::{Host, Method, NameAddr, Request, Response, Scheme};
 use signaling::sip::registrar::{Registrar, RegistrarConfig};
 use signaling::sip::transaction::{TransactionLayer, TxEvent, TxId};
 use tracing::{debug, info, warn};
 
-use super::bridge::{Bridges, NewBridge};
+use super::bridge::{self, NewBridge};
+use super::call_table::CallTable;
 use super::peer::{SipPeer, Transport};
-use super::test_service::{NewCall, TestService};
+use super::responses::{
+    ACCEPT, ALLOW, SUPPORTED, cancelled_invite_response, refused, respond, status,
+};
+use super::test_service::{self, NewCall};
 use super::transport::SipBound;
 use crate::call_routing::RouteRequest;
-use crate::refusal::CallRefusal;
 use crate::state::Shared;
 use routing::router::Outcome;
 use routing::rules::{SipTransport, Target};
 
-/// Methods this node answers (RFC 3261 §20.5 Allow).
-pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, REGISTER";
-/// Bodies this node understands (§20.1 Accept).
-pub(super) const ACCEPT: &str =
-    "application/sdp, application/dtmf-relay, application/dtmf, text/plain";
-/// Extensions this node supports (§20.37): session timers (RFC 4028).
-pub(super) const SUPPORTED: &str = "timer";
 /// Extensions a request may require of us (RFC 3261 §8.2.2.3).
 const UNDERSTOOD: [&str; 1] = ["timer"];
 
@@ -44,8 +39,7 @@ pub(crate) struct Uas {
     shared: Arc<Shared>,
     /// Bound listener addresses, for Contact headers and the SDP address.
     local: SipBound,
-    test: TestService,
-    bridges: Bridges,
+    calls: CallTable,
     registrar: Registrar,
     authenticator: Authenticator,
 }
@@ -60,8 +54,7 @@ impl Uas {
             .filter_map(|name| Algorithm::from_name(name))
             .collect();
         Self {
-            test: TestService::new(Arc::clone(&shared)),
-            bridges: Bridges::new(Arc::clone(&shared)),
+            calls: CallTable::new(Arc::clone(&shared)),
             shared,
             local,
             registrar: Registrar::new(RegistrarConfig::default()),
@@ -79,7 +72,7 @@ impl Uas {
     ) {
         match event {
             TxEvent::Request { tx, request, peer } => {
-                // `None`: a bridged call, answered when its callee answers.
+                // `None`: a new call, answered through its leg (now, or when its far end answers).
                 if let Some(Ok(response) | Err(response)) =
                     self.on_request(tx, &request, &peer, layer, now)
                 {
@@ -100,24 +93,19 @@ impl Uas {
                 );
                 if layer.is_answered(invite) == Some(false) {
                     // §9.2: the pending INVITE is answered 487.
-                    let local_tag = self
-                        .test
-                        .on_cancel(invite)
-                        .or_else(|| self.bridges.on_cancel(invite, layer, now));
+                    let local_tag = self.calls.on_cancel(invite, layer, now);
                     let terminated = cancelled_invite_response(&request, local_tag.as_deref());
                     respond(&self.shared, layer, invite, terminated, now);
                 }
             }
             TxEvent::Ack { invite, .. } => {
                 if let Some(invite) = invite {
-                    self.test.on_ack(invite);
+                    self.calls.on_ack(invite, layer, now);
                 }
             }
-            TxEvent::AckTimeout { tx } => self.test.on_ack_timeout(tx),
+            TxEvent::AckTimeout { tx } => self.calls.on_ack_timeout(tx, layer, now),
             TxEvent::Response { tx, response } => {
-                if !self.test.on_response(tx, &response, layer, now)
-                    && !self.bridges.on_response(tx, &response, layer, now)
-                {
+                if !self.calls.on_response(tx, &response, layer, now) {
                     debug!(
                         status = response.status.code(),
                         "response to no request of ours"
@@ -125,27 +113,24 @@ impl Uas {
                 }
             }
             TxEvent::Timeout { tx } => {
-                if !self.bridges.on_timeout(tx, layer, now) {
-                    self.test.on_timeout(tx, layer, now);
-                }
+                self.calls.on_timeout(tx, layer, now);
             }
         }
     }
 
     /// When the next ring or session timer is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.test.poll_timeout()
+        self.calls.poll_timeout()
     }
 
     /// Runs what is due.
     pub(crate) fn handle_timeout(&mut self, layer: &mut TransactionLayer<SipPeer>, now: Instant) {
-        self.test.handle_timeout(layer, now);
+        self.calls.handle_timeout(layer, now);
     }
 
     /// Ends every call (drain timeout or shutdown), each with a BYE carrying a Reason.
     pub(crate) fn end_all(&mut self, layer: &mut TransactionLayer<SipPeer>, now: Instant) {
-        self.test.end_all(layer, now);
-        self.bridges.end_all(layer, now);
+        self.calls.end_all(layer, now);
     }
 
     fn on_request(
@@ -175,8 +160,7 @@ impl Uas {
         let answer = match request.method {
             Method::Options => Ok(self.options(request)),
             Method::Register => self.register(request, now),
-            _ if tagged && self.test.has(call_id) => self.test.in_dialog(request, now),
-            _ if tagged && self.bridges.has(call_id) => self.bridges.in_dialog(request, layer, now),
+            _ if tagged && self.calls.has(call_id) => self.calls.in_dialog(request, layer, now),
             // §12.2.2: an in-dialog request for a dialog we do not have.
             _ if tagged => Err(request.response(status(481))),
             Method::Invite => return self.invite(tx, request, peer, layer, now),
@@ -299,12 +283,17 @@ impl Uas {
                 tx,
                 request,
                 peer,
-                call_id: &call_id,
                 ringing,
                 address,
                 contact: self.contact(address, peer.transport),
             };
-            return Some(self.test.answer(&new, now));
+            return match test_service::answer(&self.shared, new, now) {
+                Ok(call) => {
+                    self.calls.insert(call_id, call, Vec::new(), layer, now);
+                    None
+                }
+                Err(response) => Some(Err(response)),
+            };
         }
         let alias = request.uri.to_string();
         let route = RouteRequest {
@@ -345,8 +334,11 @@ impl Uas {
                 caller_contact: self.contact(address, peer.transport),
                 callee_contact: self.contact(address, callee_transport),
             };
-            return match self.bridges.start(&new, layer, now) {
-                Ok(()) => None,
+            return match bridge::start(&self.shared, new) {
+                Ok((call, first)) => {
+                    self.calls.insert(call_id, call, first, layer, now);
+                    None
+                }
                 Err(response) => Some(Err(response)),
             };
         }
@@ -386,80 +378,6 @@ impl Uas {
     }
 }
 
-/// Sends `response` in server transaction `tx` and counts it.
-pub(super) fn respond(
-    shared: &Shared,
-    layer: &mut TransactionLayer<SipPeer>,
-    tx: TxId,
-    response: Response,
-    now: Instant,
-) {
-    let code = response.status.code();
-    if layer.respond(tx, response, now).is_ok() {
-        shared.metrics.count_sip_response(code);
-    }
-}
-
-pub(super) fn status(code: u16) -> StatusCode {
-    // Only called with literal codes in 100..=699.
-    StatusCode::new(code).unwrap_or(StatusCode::OK)
-}
-
-pub(super) fn refused(request: &Request, refusal: &CallRefusal) -> Response {
-    let sip = refusal.sip_status();
-    request.response(status(sip.code)).with_reason(format!(
-        "{} - {}",
-        sip.reason,
-        refusal.label().replace('_', " ")
-    ))
-}
-
-/// The 487 that ends an INVITE taken back by `cancel` (RFC 3261 §9.2): the CANCEL's Via,
-/// From, To, Call-ID and CSeq number with INVITE as the CSeq method, and our To tag when the
-/// call had one.
-fn cancelled_invite_response(cancel: &Request, local_tag: Option<&str>) -> Response {
-    let mut terminated = cancel.response(status(487));
-    if let Ok(cseq) = cancel.cseq() {
-        terminated
-            .headers
-            .set("CSeq", format!("{} INVITE", cseq.seq));
-    }
-    if let Some(tag) = local_tag
-        && let Ok(mut to) = terminated.headers.to()
-        && to.tag().is_none()
-    {
-        to.set_tag(tag);
-        terminated.headers.set("To", to.to_string());
-    }
-    terminated
-}
-
 fn has_to_tag(request: &Request) -> bool {
     request.to().is_ok_and(|to| to.tag().is_some())
-}
-
-/// The SDP offer in an INVITE: 488 without one (late offers are not served yet), 415 for
-/// another body type, 400 naming the problem for SDP that does not parse.
-pub(super) fn sdp_offer(request: &Request) -> Result<SessionDescription, Response> {
-    if request.body.is_empty() {
-        return Err(request
-            .response(status(488))
-            .with_reason("Not Acceptable Here - an SDP offer is required"));
-    }
-    let content_type = request.headers.content_type().unwrap_or_default();
-    if !content_type
-        .split(';')
-        .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"))
-    {
-        let mut response = request.response(status(415));
-        response.headers.push("Accept", "application/sdp");
-        return Err(response);
-    }
-    let text = std::str::from_utf8(&request.body).map_err(|_| request.response(status(400)))?;
-    SessionDescription::parse(text).map_err(|e| {
-        request
-            .response(status(400))
-            .with_reason(format!("Bad Request - SDP: {e}").replace(['\r', '\n'], " "))
-    })
 }
