@@ -108,14 +108,15 @@ pub(crate) fn bilinear_tap(src_len: u32, dst_len: u32, d: u32) -> (u32, u32, u32
 pub(crate) fn bilinear_sample(a: u8, b: u8, c: u8, d: u8, wx: u32, wy: u32) -> u8 {
     let left = u32::from(a) * (WEIGHT_ONE - wy) + u32::from(c) * wy;
     let right = u32::from(b) * (WEIGHT_ONE - wy) + u32::from(d) * wy;
-    blend_columns(left, right, wx)
+    blend_columns(left, right, WEIGHT_ONE - wx, wx)
 }
 
-/// The horizontal half of [`bilinear_sample`], on columns already blended vertically.
+/// `(first * w_first + second * w_second + ½) >> 16`: the last step of [`bilinear_sample`], on
+/// two partial sums already weighted along the other axis (`w_first + w_second = 256`).
 #[inline(always)]
-fn blend_columns(left: u32, right: u32, wx: u32) -> u8 {
+fn blend_columns(first: u32, second: u32, w_first: u32, w_second: u32) -> u8 {
     let value =
-        (left * (WEIGHT_ONE - wx) + right * wx + (1 << (2 * WEIGHT_BITS - 1))) >> (2 * WEIGHT_BITS);
+        (first * w_first + second * w_second + (1 << (2 * WEIGHT_BITS - 1))) >> (2 * WEIGHT_BITS);
     // A convex blend of bytes is at most 255.
     value as u8
 }
@@ -149,29 +150,50 @@ fn halve_plane(src: &Plane<'_>, dst: &mut PlaneMut<'_>) {
     }
 }
 
-/// The general case: separable bilinear with the taps of [`bilinear_tap`]. Each output row first
-/// blends its two source rows into a row of 16-bit sums (vectorises), then blends columns.
+/// The general case: separable bilinear with the taps of [`bilinear_tap`]. Each source row
+/// that is needed is first blended horizontally into a row of 16-bit sums (once, kept while the
+/// next output row may use it), then each output row blends two such rows vertically (this loop
+/// vectorises). The sum is the one of [`bilinear_sample`] taken in the other order, so the bytes
+/// are the same.
 pub(crate) fn bilinear_plane(src: &Plane<'_>, dst: &mut PlaneMut<'_>) {
     let (sw, sh) = (src.width as u32, src.height as u32);
     let (dw, dh) = (dst.width as u32, dst.height as u32);
-    let columns: Vec<(usize, usize, u32)> = (0..dw)
+    // Per output column: the two source columns and their weights (each weight <= 256).
+    let columns: Vec<(usize, usize, u16, u16)> = (0..dw)
         .map(|x| {
             let (x0, x1, w) = bilinear_tap(sw, dw, x);
-            (x0 as usize, x1 as usize, w)
+            (x0 as usize, x1 as usize, (WEIGHT_ONE - w) as u16, w as u16)
         })
         .collect();
-    let mut blended = vec![0u16; src.width];
+    let blend_row = |r: u32, out: &mut [u16]| {
+        let row = src.row(r as usize);
+        for (px, &(x0, x1, w0, w1)) in out.iter_mut().zip(&columns) {
+            // w0 + w1 = 256, so the sum is at most 255 * 256 and fits u16.
+            *px = u16::from(row[x0]) * w0 + u16::from(row[x1]) * w1;
+        }
+    };
+    // Two horizontally blended source rows, and which source rows they hold.
+    let mut rows = [vec![0u16; dst.width], vec![0u16; dst.width]];
+    let mut held = [u32::MAX; 2];
     for r in 0..dh {
         let (y0, y1, wy) = bilinear_tap(sh, dh, r);
-        let (top, bottom) = (src.row(y0 as usize), src.row(y1 as usize));
-        // wy < 256, so each sum is at most 255 · 256 and fits u16.
-        let (wt, wb) = ((WEIGHT_ONE - wy) as u16, wy as u16);
-        for ((out, &t), &b) in blended.iter_mut().zip(top).zip(bottom) {
-            *out = u16::from(t) * wt + u16::from(b) * wb;
+        // Moving down, the old bottom row is often the new top row.
+        if held[0] != y0 && held[1] == y0 {
+            rows.swap(0, 1);
+            held.swap(0, 1);
         }
+        if held[0] != y0 {
+            blend_row(y0, &mut rows[0]);
+            held[0] = y0;
+        }
+        if held[1] != y1 {
+            blend_row(y1, &mut rows[1]);
+            held[1] = y1;
+        }
+        let (wt, wb) = (WEIGHT_ONE - wy, wy);
         let out = dst.row_mut(r as usize);
-        for (px, &(x0, x1, wx)) in out.iter_mut().zip(&columns) {
-            *px = blend_columns(u32::from(blended[x0]), u32::from(blended[x1]), wx);
+        for ((px, &t), &b) in out.iter_mut().zip(&rows[0]).zip(&rows[1]) {
+            *px = blend_columns(u32::from(t), u32::from(b), wt, wb);
         }
     }
 }
