@@ -86,7 +86,7 @@ impl Rect {
 
     /// True when every corner and size is even (the rectangle has an exact chroma rectangle).
     pub const fn is_even(&self) -> bool {
-        (self.x | self.y | self.width | self.height) % 2 == 0
+        (self.x | self.y | self.width | self.height).is_multiple_of(2)
     }
 
     /// Number of pixels.

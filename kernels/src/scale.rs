@@ -8,8 +8,8 @@
 //! per layer": 1280×720 or 4:3 into 1280×720, 640×360, 320×180).
 //!
 //! Each plane is resampled on its own with one arithmetic, **fixed-point bilinear** (pixel
-//! centres aligned, edge pixels repeated; the exact formula is [`bilinear_tap`] and
-//! [`bilinear_sample`]). Two cases take a faster route to the *same bytes*:
+//! centres aligned, edge pixels repeated; the exact formula is `bilinear_tap` and
+//! `bilinear_sample`). Two cases take a faster route to the *same bytes*:
 //!
 //! - same size: a row copy (bilinear at 1:1 samples every source pixel with weight 0);
 //! - exactly 2:1 in both directions: a 2×2 box average `(a + b + c + d + 2) >> 2` (bilinear at
@@ -103,8 +103,9 @@ pub(crate) fn bilinear_tap(src_len: u32, dst_len: u32, d: u32) -> (u32, u32, u32
 /// `d` bottom-right, with horizontal weight `wx` (of `b`, `d`) and vertical weight `wy` (of `c`,
 /// `d`), both from [`bilinear_tap`]. Exact integer arithmetic, one rounding at the end.
 ///
-/// The CUDA kernel's `blend()` is this function written in C.
-#[inline]
+/// The CUDA kernel's `blend()` is this function written in C; the CPU scaler computes the same
+/// sum split in two passes, and the CPU execution harness of the kernel calls this.
+#[cfg(test)]
 pub(crate) fn bilinear_sample(a: u8, b: u8, c: u8, d: u8, wx: u32, wy: u32) -> u8 {
     let left = u32::from(a) * (WEIGHT_ONE - wy) + u32::from(c) * wy;
     let right = u32::from(b) * (WEIGHT_ONE - wy) + u32::from(d) * wy;
