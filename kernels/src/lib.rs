@@ -20,6 +20,7 @@
 
 pub mod canvas;
 pub mod compositor;
+pub mod cuda;
 pub mod frame;
 pub mod gpu;
 pub mod layout;
