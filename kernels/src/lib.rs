@@ -11,6 +11,10 @@
 //! - [`compositor`]: the [`compositor::Compositor`] trait a 1+7 canvas implements, and its
 //!   damage set and errors.
 //! - [`canvas`]: the CPU canvas, a persistent frame redrawn one tile at a time.
+//! - [`cuda`]: the GPU canvas ([`cuda::GpuCanvas`]): the same scale as CUDA C compiled at run
+//!   time with NVRTC and launched through `cudarc`, writing the same bytes as the CPU canvas.
+//!   Without a GPU its logic is tested in a CPU execution harness, and the source is compiled to
+//!   PTX when NVRTC is installed.
 //! - [`gpu::probe`]: is there a usable NVIDIA GPU, and what is it called? It checks for the CUDA
 //!   driver library with `is_culib_present()` *before* touching any other `cudarc` API, because
 //!   `cudarc` panics when the library is absent (see `shared/docs/platform.md` §6).
