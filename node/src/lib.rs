@@ -25,6 +25,7 @@
 mod admin;
 pub mod alarms;
 pub mod build_info;
+mod call;
 pub mod call_routing;
 pub mod calls;
 pub mod capabilities;

@@ -38,5 +38,6 @@ mod tls;
 mod transport;
 mod uas;
 
+pub(crate) use leg::{LegEnd, LegEvent};
 pub(crate) use stack::serve;
 pub(crate) use transport::{Listeners, SipBound};

@@ -1,0 +1,303 @@
+//! `GatewayCall` driven by hand: connector answers, data-channel messages in meet-sim's words,
+//! leg events and a fake clock in; outputs checked as values.
+
+use std::time::{Duration, Instant};
+
+use meet::connector::{ConferenceRef, ConnectOutcome, MeetError};
+use meet::protocol::DataChannel;
+use meet::session::{SessionOutcome, SessionSettings};
+
+use super::*;
+
+const WAITING: &str = r#"{"resources":[{"sessionStatus":{"connectionState":"STATE_WAITING"}}]}"#;
+const JOINED: &str = r#"{"resources":[{"sessionStatus":{"connectionState":"STATE_JOINED"}}]}"#;
+const ASSIGNMENT: &str = r#"{"resources":[{"videoAssignment":{"label":"tcn-1+7-1","canvases":[
+   {"canvasId":1,"ssrc":3001,"mediaEntryId":3},{"canvasId":2,"ssrc":3002,"mediaEntryId":4}]}}]}"#;
+
+fn disconnected(reason: &str) -> String {
+    format!(
+        r#"{{"resources":[{{"sessionStatus":{{"connectionState":"STATE_DISCONNECTED","disconnectReason":"{reason}"}}}}]}}"#
+    )
+}
+
+fn outputs(call: &mut GatewayCall) -> Vec<CallOutput> {
+    std::iter::from_fn(|| call.poll_output()).collect()
+}
+
+fn conference() -> ConferenceRef {
+    ConferenceRef {
+        space: "spaces/demo".to_owned(),
+        meeting_code: Some("abc-defg-hij".to_owned()),
+    }
+}
+
+/// A call taken to the point where the data channels are open.
+fn connected(now: Instant) -> GatewayCall {
+    let mut call = GatewayCall::new(SessionSettings::default(), now);
+    assert!(matches!(
+        outputs(&mut call).as_slice(),
+        [CallOutput::Resolve]
+    ));
+    call.on_resolved(Ok(conference()), now);
+    assert!(matches!(
+        outputs(&mut call).as_slice(),
+        [CallOutput::CreateOffer]
+    ));
+    call.on_offer(Ok("v=0 offer".to_owned()), now);
+    let out = outputs(&mut call);
+    let [CallOutput::Connect { conference, offer }] = out.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert_eq!(conference.space, "spaces/demo");
+    assert_eq!(offer, "v=0 offer");
+    call.on_connected(
+        Ok(ConnectOutcome {
+            answer: "v=0 answer".to_owned(),
+            trace_id: None,
+            participant_id: Some(5),
+        }),
+        now,
+    );
+    assert!(matches!(
+        outputs(&mut call).as_slice(),
+        [CallOutput::ApplyAnswer(answer)] if answer == "v=0 answer"
+    ));
+    call.on_channels_open(now);
+    outputs(&mut call);
+    call
+}
+
+fn legs(out: &[CallOutput]) -> Vec<LegCommand> {
+    out.iter()
+        .filter_map(|o| match o {
+            CallOutput::Leg(command) => Some(command.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ended(out: &[CallOutput]) -> Option<(CallEnding, CallOutcome)> {
+    out.iter().find_map(|o| match o {
+        CallOutput::Ended { ending, outcome } => Some((ending.clone(), *outcome)),
+        _ => None,
+    })
+}
+
+#[test]
+fn lobby_rings_then_joined_answers_and_asks_for_the_1_plus_7_layout() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    assert_eq!(legs(&outputs(&mut call)), [LegCommand::Ring]);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    let out = outputs(&mut call);
+    assert_eq!(legs(&out), [LegCommand::Accept]);
+    let assignment = out
+        .iter()
+        .find_map(|o| match o {
+            CallOutput::SendData(DataChannel::VideoAssignment, text) => Some(text),
+            _ => None,
+        })
+        .expect("the setAssignment goes out on JOINED");
+    assert!(assignment.contains("setAssignment"), "{assignment}");
+    call.on_data(DataChannel::VideoAssignment, ASSIGNMENT, now);
+    let out = outputs(&mut call);
+    let [CallOutput::Assign(assignment)] = out.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert_eq!(assignment.canvases.len(), 2);
+}
+
+#[test]
+fn a_caller_bye_leaves_the_conference_and_ends_after_disconnected() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_leg(&LegEvent::Ended(LegEnd::Bye), now);
+    let out = outputs(&mut call);
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            CallOutput::SendData(DataChannel::SessionControl, text) if text.contains("leave")
+        )),
+        "{out:?}"
+    );
+    assert!(legs(&out).is_empty(), "the caller ended the leg itself");
+    assert_eq!(ended(&out), None, "waiting for DISCONNECTED");
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CLIENT_LEFT"),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert!(
+        matches!(out.first(), Some(CallOutput::CloseMedia)),
+        "{out:?}"
+    );
+    assert_eq!(
+        ended(&out),
+        Some((CallEnding::CallerHungUp, CallOutcome::Completed))
+    );
+    assert!(call.is_ended());
+}
+
+#[test]
+fn a_leave_nobody_answers_ends_at_the_leave_timeout() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_leg(&LegEvent::Ended(LegEnd::Bye), now);
+    outputs(&mut call);
+    let due = call.poll_timeout().expect("the leave timer");
+    assert!(due <= now + Duration::from_secs(2));
+    call.handle_timeout(due);
+    assert_eq!(
+        ended(&outputs(&mut call)),
+        Some((CallEnding::CallerHungUp, CallOutcome::Completed))
+    );
+    assert_eq!(call.poll_timeout(), None);
+}
+
+#[test]
+fn the_conference_ending_sends_a_bye_with_a_reason() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CONFERENCE_ENDED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    let commands = legs(&out);
+    let [LegCommand::End(LegEnding::Bye { reason })] = commands.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert_eq!(
+        reason.to_string(),
+        SessionOutcome::ConferenceEnded.reason_header()
+    );
+    assert_eq!(
+        ended(&out),
+        Some((
+            CallEnding::Meet(SessionOutcome::ConferenceEnded),
+            CallOutcome::Completed
+        ))
+    );
+}
+
+#[test]
+fn refusals_before_the_answer_become_final_responses() {
+    let now = Instant::now();
+    // An unknown meeting ID.
+    let mut call = GatewayCall::new(SessionSettings::default(), now);
+    outputs(&mut call);
+    call.on_resolved(
+        Err(MeetError::from_error_answer(
+            404,
+            br#"{"error":{"code":404,"status":"NOT_FOUND","message":"no such meeting"}}"#,
+        )),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Reject { status: 404, .. })]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        ended(&out).map(|(_, outcome)| outcome),
+        Some(CallOutcome::Rejected)
+    );
+
+    // A host denies admission from the lobby.
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    outputs(&mut call);
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("x-REASON_ADMISSION_DENIED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Reject { status: 403, .. })]
+        ),
+        "{out:?}"
+    );
+
+    // Nobody admits the gateway: the session's own join timer.
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    outputs(&mut call);
+    let due = call.poll_timeout().expect("the join timer");
+    assert_eq!(due, now + Duration::from_secs(35));
+    call.handle_timeout(due);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Reject { status: 408, .. })]
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_media_failure_ends_only_this_call_with_503_or_a_bye() {
+    let now = Instant::now();
+    let mut call = GatewayCall::new(SessionSettings::default(), now);
+    outputs(&mut call);
+    call.on_resolved(Ok(conference()), now);
+    outputs(&mut call);
+    call.on_offer(Err("no webrtcbin".to_owned()), now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Reject { status: 503, .. })]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        ended(&out),
+        Some((CallEnding::MediaFailed, CallOutcome::Failed))
+    );
+
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_media_failed(now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(legs(&out).as_slice(), [LegCommand::End(LegEnding::Bye { reason })] if reason.cause == Some(503)),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn shutdown_while_waiting_in_the_lobby_answers_480() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    outputs(&mut call);
+    call.shut_down(now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Reject { status: 480, .. })]
+        ),
+        "{out:?}"
+    );
+    // Inputs after the end are ignored.
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    assert!(legs(&outputs(&mut call)).is_empty());
+}
