@@ -9,6 +9,26 @@
 //! What is here today is the single list of GStreamer elements the media plan needs
 //! ([`plan::MEDIA_PLAN`]) and the start-up probe that checks them ([`capabilities::probe`]),
 //! including which NVIDIA (`nv*`/`cuda*`) elements registered on this host.
+//!
+//! The Meet leg is here: [`MeetLeg`] builds webrtcbin as the offerer toward Meet and the
+//! uplink graph that feeds it (the VTC's H.264 and G.711 RTP in, three VP8 simulcast layers
+//! and Opus out), from plain specs ([`spec`]). SDP crosses as `String`; what happens comes
+//! out as [`MediaEvent`]s on a `std::sync::mpsc` channel. A failing element posts a
+//! [`MediaEvent::Error`] and stops that call's pipeline, never the process.
 
 pub mod capabilities;
+pub mod dtls_cert;
+pub mod error;
+pub mod events;
+pub mod keyframes;
+pub mod meet_leg;
 pub mod plan;
+pub mod spec;
+pub mod uplink;
+
+pub use error::PipelineError;
+pub use events::{ConnectionState, KeyframeCause, KeyframeOutcome, MediaEvent};
+pub use keyframes::KeyframeStats;
+pub use meet_leg::MeetLeg;
+pub use spec::{G711, LayerSpec, LayerTable, MeetLegSpec, PortRange, UplinkSpec};
+pub use uplink::UplinkInput;
