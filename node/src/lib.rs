@@ -37,6 +37,7 @@ pub mod fuzzing;
 pub mod logging;
 pub mod media_ports;
 pub mod meet_backend;
+pub mod meet_connectors;
 pub mod meet_gateway;
 pub mod metrics;
 mod node;

@@ -68,10 +68,8 @@ pub struct DemoMeeting {
 /// organisation's interop token. `Debug` shows the `kid` only.
 pub(crate) struct EmbeddedCredentials {
     /// The gateway key the simulator enrolled: `meet.gateway_key`, or an ephemeral key.
-    #[allow(dead_code)] // the connector comes with the rest of issue 5
     pub(crate) key: Arc<GatewayKey>,
     /// The trusted interop token of [`DEMO_ORG`].
-    #[allow(dead_code)] // the connector comes with the rest of issue 5
     pub(crate) interop_token: InteropToken,
 }
 
@@ -89,7 +87,6 @@ pub(crate) struct MeetBackend {
     /// What `/status` shows.
     pub(crate) status: BackendStatus,
     /// With the embedded simulator: what the node presents to it.
-    #[allow(dead_code)] // the connector comes with the rest of issue 5
     pub(crate) embedded: Option<EmbeddedCredentials>,
 }
 

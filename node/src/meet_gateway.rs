@@ -20,7 +20,6 @@ use crate::config::{ConfigError, GatewayAlgorithm, MeetConfig};
 /// The loaded gateway credential.
 pub(crate) struct GatewayCredential {
     /// Signs the JWT of each request (used by the Meet connector).
-    #[allow(dead_code)] // the connector comes with the rest of issue 5
     pub(crate) key: Arc<GatewayKey>,
     /// When the gateway token expires.
     pub(crate) not_after: SystemTime,

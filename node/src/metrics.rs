@@ -52,6 +52,7 @@ pub struct Metrics {
     sip_transactions_active: IntGauge,
     registrations_active: IntGauge,
     rtp_packets_received_total: IntCounterVec,
+    gateway_call_endings_total: IntCounterVec,
     srtp_errors_total: IntCounterVec,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
@@ -166,6 +167,11 @@ impl Metrics {
         for media in ["audio", "video"] {
             rtp_packets_received_total.with_label_values(&[media]);
         }
+        let gateway_call_endings_total = counter_vec(
+            "tcn_gateway_call_endings_total",
+            "Gateway calls into Meet ended, by how they ended (the call controller's table).",
+            &["ending"],
+        );
         let srtp_errors_total = counter_vec(
             "tcn_srtp_errors_total",
             "SRTP and SRTCP packets refused on call media ports, by reason.",
@@ -233,6 +239,7 @@ impl Metrics {
             sip_responses_total,
             sip_parse_errors_total,
             rtp_packets_received_total,
+            gateway_call_endings_total,
             srtp_errors_total,
             route_lookups_total,
             break_in_blocks_total,
@@ -313,6 +320,13 @@ impl Metrics {
     pub(crate) fn count_rtp(&self, media: &'static str) {
         self.rtp_packets_received_total
             .with_label_values(&[media])
+            .inc();
+    }
+
+    /// Counts one ended gateway call by its ending's label.
+    pub(crate) fn count_gateway_ending(&self, ending: &'static str) {
+        self.gateway_call_endings_total
+            .with_label_values(&[ending])
             .inc();
     }
 

@@ -63,17 +63,10 @@ impl Node {
             source,
         })?;
 
-        let router = crate::config::compile_routing(&config)?;
         let gateway = crate::meet_gateway::GatewayCredential::load(&config.meet)?.map(Arc::new);
         if let Some(gateway) = &gateway {
             info!(subject = %gateway.subject, kid = gateway.key.kid(), "Meet gateway token loaded");
         }
-        info!(
-            rules = router.rule_count(),
-            virtual_receptions = router.reception_count(),
-            otj_rules = router.otj().len(),
-            "routing loaded"
-        );
         let break_in = routing::break_in::BreakInGuard::new(config.routing.break_in.clone());
         let sip = crate::sip::Listeners::bind(&config.sip).await?;
         let bound = sip.bound();
@@ -87,6 +80,18 @@ impl Node {
                 (Some(sim), backend)
             }
         };
+        let router = crate::meet_connectors::compile_routing(&config, &meet_backend)?;
+        info!(
+            rules = router.rule_count(),
+            virtual_receptions = router.reception_count(),
+            otj_rules = router.otj().len(),
+            "routing loaded"
+        );
+        let meet_connectors = crate::meet_connectors::MeetConnectors::build(
+            &config,
+            &meet_backend,
+            gateway.as_ref().map(|g| Arc::clone(&g.key)),
+        );
         let media_ports = MediaPorts::new(config.media.port_range);
         let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
         info!(
@@ -114,6 +119,7 @@ impl Node {
             sip_bound: bound,
             gateway: RwLock::new(gateway),
             meet_backend,
+            meet_connectors,
             break_in: Mutex::new(break_in),
         });
         Ok(Self {

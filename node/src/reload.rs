@@ -56,7 +56,7 @@ pub(crate) fn reload(shared: &Shared) {
 
     // `Config::load` compiled the routing already; compiling again cannot fail on the same text,
     // but a failure is still answered as a refusal rather than a panic.
-    let router = match crate::config::compile_routing(&next) {
+    let router = match crate::meet_connectors::compile_routing(&next, &shared.meet_backend) {
         Ok(router) => router,
         Err(e) => {
             error!("configuration reload refused: {e}");

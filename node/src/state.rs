@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) gateway: RwLock<Option<Arc<crate::meet_gateway::GatewayCredential>>>,
     /// The Meet backend: `meet.backend`, or the embedded simulator (fixed for the node's life).
     pub(crate) meet_backend: crate::meet_backend::MeetBackend,
+    /// One Meet connector per access token (fixed for the node's life, like the backend).
+    pub(crate) meet_connectors: crate::meet_connectors::MeetConnectors,
     /// Break-in defence; its history outlives reloads.
     pub(crate) break_in: Mutex<routing::break_in::BreakInGuard>,
 }

@@ -46,6 +46,23 @@ struct Shared {
     gathered: (Mutex<bool>, Condvar),
     hooked_sessions: Mutex<HashSet<u32>>,
     candidates: Mutex<Vec<(u32, String)>>,
+    /// Where the RTP packets Meet sends go (the downlink), once set.
+    receiver: Mutex<Option<RtpReceiver>>,
+}
+
+/// What the Meet leg hands on for every RTP packet Meet sends (after webrtcbin's SRTP and
+/// jitter buffer): its media kind and the packet. The SSRC is the packet's own (bytes 8..12);
+/// streams are keyed on it and on the `videoAssignment`, never on pad names or transceivers,
+/// which webrtcbin 1.22 gets wrong for idle SSRCs (media.md §8).
+pub type RtpReceiver = Arc<dyn Fn(ReceivedKind, &[u8]) + Send + Sync>;
+
+/// The kind of a packet Meet sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceivedKind {
+    /// VP8 video (one of the ≤ 8 virtual video streams).
+    Video,
+    /// Opus audio (one of the 3 virtual audio streams).
+    Audio,
 }
 
 impl Shared {
@@ -203,6 +220,7 @@ impl MeetLeg {
             gathered: (Mutex::new(false), Condvar::new()),
             hooked_sessions: Mutex::new(HashSet::new()),
             candidates: Mutex::new(Vec::new()),
+            receiver: Mutex::new(None),
         });
         connect_webrtc_signals(&webrtc, &shared);
         for (index, layer) in graph.layers.iter().enumerate() {
@@ -285,6 +303,11 @@ impl MeetLeg {
         });
         lock(&self.shared.channels).insert(label.to_owned(), channel);
         Ok(())
+    }
+
+    /// Where the RTP packets Meet sends go from now on (the downlink graph).
+    pub fn on_receive(&self, receiver: RtpReceiver) {
+        *lock(&self.shared.receiver) = Some(receiver);
     }
 
     /// Creates the offer, waits for ICE gathering to complete and returns the SDP with every
@@ -632,22 +655,53 @@ fn connect_webrtc_signals(webrtc: &gst::Element, shared: &Arc<Shared>) {
         }
         None
     });
-    // what Meet sends is decoded by the downlink graph (a later issue); until then each
-    // stream ends in a fakesink so webrtcbin never meets an unlinked pad
-    webrtc.connect_pad_added(|webrtc, pad| {
+    // what Meet sends leaves through an appsink per stream, to the receiver set with
+    // `MeetLeg::on_receive` (the downlink); without one the packets are dropped
+    let weak = Arc::downgrade(shared);
+    webrtc.connect_pad_added(move |webrtc, pad| {
         if pad.direction() != gst::PadDirection::Src {
             return;
         }
         let Some(pipeline) = webrtc.parent().and_then(|p| p.downcast::<gst::Bin>().ok()) else {
             return;
         };
-        let Ok(sink) = gst::ElementFactory::make("fakesink")
-            .property("sync", false)
-            .property("async", false)
-            .build()
-        else {
-            return;
-        };
+        let kind = pad
+            .current_caps()
+            .and_then(|caps| {
+                caps.structure(0)
+                    .and_then(|s| s.get::<String>("media").ok())
+            })
+            .map_or(ReceivedKind::Video, |media| {
+                if media == "audio" {
+                    ReceivedKind::Audio
+                } else {
+                    ReceivedKind::Video
+                }
+            });
+        let sink = gst_app::AppSink::builder()
+            .sync(false)
+            .async_(false)
+            .max_buffers(256)
+            .drop(true)
+            .build();
+        let weak = weak.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    let receiver = weak
+                        .upgrade()
+                        .and_then(|shared| lock(&shared.receiver).clone());
+                    if let (Some(receiver), Some(buffer)) = (receiver, sample.buffer())
+                        && let Ok(map) = buffer.map_readable()
+                    {
+                        receiver(kind, &map);
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        let sink: gst::Element = sink.upcast();
         if pipeline.add(&sink).is_ok() {
             let _ = sink.sync_state_with_parent();
             if let Some(sink_pad) = sink.static_pad("sink") {

@@ -18,7 +18,7 @@ pub const DEFAULT_REQUEST_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 /// `Debug` shows the issuer, audience, `kid` and algorithm; the key and the interop token
 /// never appear in any output.
 pub struct GatewayCredential {
-    key: GatewayKey,
+    key: std::sync::Arc<GatewayKey>,
     issuer: String,
     audience: String,
     interop_token: InteropToken,
@@ -27,15 +27,16 @@ pub struct GatewayCredential {
 
 impl GatewayCredential {
     /// A credential that mints tokens of [`DEFAULT_REQUEST_TOKEN_LIFETIME`]. The `kid` in
-    /// every token's header is `key`'s ([`GatewayKey::kid`]).
+    /// every token's header is `key`'s ([`GatewayKey::kid`]). The key may be shared
+    /// (`Arc<GatewayKey>`) by the credentials of several interop tokens.
     pub fn new(
-        key: GatewayKey,
+        key: impl Into<std::sync::Arc<GatewayKey>>,
         issuer: impl Into<String>,
         audience: impl Into<String>,
         interop_token: InteropToken,
     ) -> Self {
         Self {
-            key,
+            key: key.into(),
             issuer: issuer.into(),
             audience: audience.into(),
             interop_token,

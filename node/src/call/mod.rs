@@ -3,6 +3,10 @@
 //! - [`ending`]: the one table of endings (SIP final code or BYE `Reason`, licence outcome,
 //!   metric label).
 //! - [`gateway`]: `GatewayCall`, the sans-IO controller of one call around its `MeetSession`.
+//! - [`task`]: the tokio task of one call, which carries out what `GatewayCall` decides.
+//! - [`vtc_media`]: the room system's RTP sockets for a gateway call.
 
 pub(crate) mod ending;
 pub(crate) mod gateway;
+pub(crate) mod vtc_media;
+pub(crate) mod task;

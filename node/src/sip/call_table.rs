@@ -16,9 +16,12 @@ use tracing::{debug, info, warn};
 
 use super::bridge::{BridgeCall, CalleeSent};
 use super::leg::{Answer, LegEnd, LegEvent, LegOutput, Sent, UasLeg};
+use super::meet_far_end::MeetFarEnd;
 use super::peer::SipPeer;
 use super::responses::{respond, status};
 use super::test_service::TestCall;
+use crate::call::ending::LegEnding;
+use crate::call::gateway::LegCommand;
 use crate::calls::{CallLicence, CallOutcome};
 use crate::state::Shared;
 
@@ -28,6 +31,8 @@ pub(crate) enum FarEnd {
     Test(TestCall),
     /// A SIP target reached through an outbound leg.
     Bridge(Box<BridgeCall>),
+    /// A Meet conference, through the call's own task.
+    Meet(MeetFarEnd),
 }
 
 /// A request a far end wants sent in a new client transaction, or bytes outside one.
@@ -139,7 +144,8 @@ impl CallTable {
         let SipCall { leg, far, .. } = call;
         let answer = leg.on_request(request, now, |offer| match far {
             FarEnd::Test(test) => test.reoffer(offer, crypto),
-            FarEnd::Bridge(_) => Ok(None),
+            // The media plane keeps its streams: the same answer again.
+            FarEnd::Bridge(_) | FarEnd::Meet(_) => Ok(None),
         });
         self.settle(&call_id, layer, now);
         answer
@@ -268,6 +274,38 @@ impl CallTable {
         true
     }
 
+    /// A command from a call's own task (a gateway call) for its leg.
+    pub(crate) fn command(
+        &mut self,
+        call_id: &str,
+        command: LegCommand,
+        layer: &mut TransactionLayer<SipPeer>,
+        now: Instant,
+    ) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        match command {
+            LegCommand::Ring => call.leg.ring(),
+            LegCommand::Accept => {
+                if let FarEnd::Meet(meet) = &call.far {
+                    let sdp = meet.answer_sdp().to_owned();
+                    if let Err(refusal) = call.leg.accept(sdp, now) {
+                        call.leg.reject(refusal);
+                    }
+                }
+            }
+            LegCommand::End(LegEnding::None) => {}
+            LegCommand::End(LegEnding::Reject { status: code, reason }) => {
+                call.leg.end(status(code), Some(&reason));
+            }
+            LegCommand::End(LegEnding::Bye { reason }) => {
+                call.leg.end(status(480), Some(&reason));
+            }
+        }
+        self.settle(call_id, layer, now);
+    }
+
     /// The next ring or session timer deadline.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.deadlines.first().map(|(at, _)| *at)
@@ -365,13 +403,14 @@ impl CallTable {
                     match &mut call.far {
                         FarEnd::Test(test) => test.on_leg_event(&event, now),
                         FarEnd::Bridge(bridge) => bridge.on_leg_event(&event, &mut far_out),
+                        FarEnd::Meet(meet) => meet.on_leg_event(&event),
                     }
                 }
             }
         }
         let done = call.leg.is_ended()
             && match &call.far {
-                FarEnd::Test(_) => true,
+                FarEnd::Test(_) | FarEnd::Meet(_) => true,
                 FarEnd::Bridge(bridge) => bridge.is_done(),
             };
         let next = (!done).then(|| call.leg.poll_timeout()).flatten();

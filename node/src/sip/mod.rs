@@ -26,11 +26,13 @@
 mod bridge;
 mod call_table;
 mod leg;
+mod meet_far_end;
 mod outbound;
 mod outgoing;
 mod peer;
 mod relay;
 mod responses;
+mod sdp_answer;
 mod stack;
 mod test_call;
 mod test_service;
@@ -39,5 +41,6 @@ mod transport;
 mod uas;
 
 pub(crate) use leg::{LegEnd, LegEvent};
+pub(crate) use test_call::{MediaTasks, is_rtp_version_2, srtp_refused};
 pub(crate) use stack::serve;
 pub(crate) use transport::{Listeners, SipBound};

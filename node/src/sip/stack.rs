@@ -59,6 +59,8 @@ pub(crate) async fn serve(
         .or_else(|_| crate::tls::client_config(Some(std::path::Path::new("/dev/null"))))
         .unwrap_or_else(|_| unreachable!("an empty trust store always builds"));
     let mut ending = shared.calls.ending();
+    // Gateway calls run in their own tasks and send their legs' commands here.
+    let (leg_commands, mut commands) = mpsc::unbounded_channel();
 
     let mut stack = Stack {
         layer: TransactionLayer::new(TimerConfig {
@@ -74,7 +76,7 @@ pub(crate) async fn serve(
             connections,
             inbound: tx,
         },
-        uas: Uas::new(Arc::clone(&shared), local),
+        uas: Uas::new(Arc::clone(&shared), local, leg_commands),
         shared,
     };
     loop {
@@ -94,6 +96,9 @@ pub(crate) async fn serve(
                 Some(item) => stack.on_inbound(item),
                 None => break,
             },
+            Some((call_id, command)) = commands.recv() => {
+                stack.uas.command(&call_id, command, &mut stack.layer, now());
+            }
             () = sleep => {
                 let now = now();
                 stack.layer.handle_timeout(now);

@@ -115,7 +115,7 @@ async fn receive_rtcp(
             continue;
         }
         if let Some(Err(error)) = srtp.as_mut().map(|s| s.unprotect_rtcp(&buf[..len])) {
-            refused(stats, &metrics, error);
+            srtp_refused(stats, &metrics, error);
         }
     }
 }
@@ -151,7 +151,7 @@ async fn receive_rtp(
                     Some(Ok(Some(rtp))) => Cow::Owned(rtp),
                     Some(Ok(None)) => continue, // authenticated SRTCP, muxed
                     Some(Err(error)) => {
-                        refused(stats, &metrics, error);
+                        srtp_refused(stats, &metrics, error);
                         continue;
                     }
                 };
@@ -191,7 +191,7 @@ fn unprotect_muxed(session: &mut SrtpSession, packet: &[u8]) -> Result<Option<Ve
 
 /// Counts a packet that SRTP refused; the first one of a stream is logged (the reason only,
 /// never packet bytes or keys).
-fn refused(stats: &StreamStats, metrics: &Metrics, error: SrtpError) {
+pub(crate) fn srtp_refused(stats: &StreamStats, metrics: &Metrics, error: SrtpError) {
     if stats.count_srtp_error() == 1 {
         info!(
             media = stats.media,

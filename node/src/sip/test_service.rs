@@ -11,10 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use signaling::dtmf::DtmfDeduplicator;
-use signaling::sdp::{
-    self as sdp, AnswerParams, CryptoPolicy, Endpoint, LocalCapabilities, NegotiatedMedia,
-    SessionDescription,
-};
+use signaling::sdp::{Endpoint, LocalCapabilities, NegotiatedMedia, SessionDescription};
 use signaling::sip::message::{NameAddr, Request, Response};
 use signaling::sip::transaction::TxId;
 use tracing::{info, warn};
@@ -23,6 +20,7 @@ use super::call_table::{FarEnd, SipCall};
 use super::leg::{LegConfig, LegEvent, UasLeg, timer_config};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
+use super::sdp_answer::{crypto_policy, endpoint, negotiate};
 use super::test_call::{self, MediaTasks, SharedDedup, StreamPlan};
 use crate::calls::{CallDetail, CallOutcome, StreamStats};
 use crate::config::MediaEncryption;
@@ -85,7 +83,8 @@ pub(crate) fn answer(shared: &Shared, new: NewCall<'_>, now: Instant) -> Result<
     let endpoints = (endpoint(address, &audio), endpoint(address, &video));
     let session_id = rand::random::<u32>().into();
     let crypto = crypto_policy(sip.media_encryption);
-    let (answer_sdp, negotiated) = negotiate(&offer, endpoints, session_id, 1, crypto)
+    let caps = LocalCapabilities::default();
+    let (answer_sdp, negotiated) = negotiate(&offer, endpoints, session_id, 1, crypto, &caps)
         .map_err(|code| request.response(status(code)))?;
     let (plans, streams) = stream_plans(&negotiated);
     let detail = Arc::new(CallDetail {
@@ -148,6 +147,7 @@ impl TestCall {
             self.session_id,
             self.version,
             crypto_policy(encryption),
+            &LocalCapabilities::default(),
         )?;
         Ok(Some(answer_sdp.to_string()))
     }
@@ -193,42 +193,3 @@ fn stream_plans(negotiated: &NegotiatedMedia) -> (Vec<StreamPlan>, Vec<StreamSta
     (plans, streams)
 }
 
-fn endpoint(address: IpAddr, pair: &PortPair) -> Endpoint {
-    Endpoint {
-        address,
-        rtp_port: pair.rtp(),
-        rtcp_port: pair.rtcp(),
-    }
-}
-
-/// `sip.media_encryption` as the SDP layer's policy.
-fn crypto_policy(setting: MediaEncryption) -> CryptoPolicy {
-    match setting {
-        MediaEncryption::On => CryptoPolicy::On,
-        MediaEncryption::BestEffort => CryptoPolicy::BestEffort,
-        MediaEncryption::Off => CryptoPolicy::Off,
-    }
-}
-
-fn negotiate(
-    offer: &SessionDescription,
-    (audio, video): (Endpoint, Endpoint),
-    session_id: u64,
-    version: u64,
-    crypto: CryptoPolicy,
-) -> Result<(SessionDescription, NegotiatedMedia), u16> {
-    let caps = LocalCapabilities::default();
-    let mut keys = [0u8; 60];
-    rand::fill(&mut keys);
-    let params = AnswerParams {
-        caps: &caps,
-        audio,
-        video,
-        crypto,
-        srtp_key_material: keys,
-        session_id,
-        session_version: version,
-        username: "tcn",
-    };
-    sdp::answer(offer, &params).map_err(|e| e.sip_status())
-}

@@ -17,6 +17,9 @@ use tracing::{debug, info, warn};
 
 use super::bridge::{self, NewBridge};
 use super::call_table::CallTable;
+use super::meet_far_end::{self, NewMeetCall};
+use crate::call::gateway::LegCommand;
+use crate::call::task::LegCommands;
 use super::peer::{SipPeer, Transport};
 use super::responses::{
     ACCEPT, ALLOW, SUPPORTED, cancelled_invite_response, refused, respond, status,
@@ -40,12 +43,14 @@ pub(crate) struct Uas {
     /// Bound listener addresses, for Contact headers and the SDP address.
     local: SipBound,
     calls: CallTable,
+    /// Handed to each gateway call's task, for its leg's commands.
+    commands: LegCommands,
     registrar: Registrar,
     authenticator: Authenticator,
 }
 
 impl Uas {
-    pub(crate) fn new(shared: Arc<Shared>, local: SipBound) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, local: SipBound, commands: LegCommands) -> Self {
         let sip = shared.config().sip;
         // Validated at load: every name is known.
         let algorithms: Vec<Algorithm> = sip
@@ -55,6 +60,7 @@ impl Uas {
             .collect();
         Self {
             calls: CallTable::new(Arc::clone(&shared)),
+            commands,
             shared,
             local,
             registrar: Registrar::new(RegistrarConfig::default()),
@@ -116,6 +122,17 @@ impl Uas {
                 self.calls.on_timeout(tx, layer, now);
             }
         }
+    }
+
+    /// A command from a gateway call's task for its leg.
+    pub(crate) fn command(
+        &mut self,
+        call_id: &str,
+        command: LegCommand,
+        layer: &mut TransactionLayer<SipPeer>,
+        now: Instant,
+    ) {
+        self.calls.command(call_id, command, layer, now);
     }
 
     /// When the next ring or session timer is due.
@@ -337,6 +354,29 @@ impl Uas {
             return match bridge::start(&self.shared, new) {
                 Ok((call, first)) => {
                     self.calls.insert(call_id, call, first, layer, now);
+                    None
+                }
+                Err(response) => Some(Err(response)),
+            };
+        }
+        if let Outcome::Routed { decision, .. } = &lookup.outcome
+            && let Target::Meet { access_token, .. } = &decision.target
+        {
+            let Some(address) = self.media_address(request, peer) else {
+                return Some(Err(request.response(status(500))));
+            };
+            let new = NewMeetCall {
+                tx,
+                request,
+                peer,
+                address,
+                contact: self.contact(address, peer.transport),
+                alias: &decision.alias,
+                access_token,
+            };
+            return match meet_far_end::start(&self.shared, new, &self.commands) {
+                Ok(call) => {
+                    self.calls.insert(call_id, call, Vec::new(), layer, now);
                     None
                 }
                 Err(response) => Some(Err(response)),

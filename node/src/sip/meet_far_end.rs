@@ -1,0 +1,256 @@
+//! Calls routed into Meet (`target = { kind = "meet", access_token = "<name>" }`): a far end
+//! of the caller's [`UasLeg`] whose work is done by the call's own task
+//! ([`crate::call::task`]). From the SIP stack's side it is thin: the leg's events go to the
+//! task, and the task's [`LegCommand`]s (ring, answer, end) come back through the stack's
+//! command channel to [`CallTable::command`](super::call_table::CallTable::command).
+//!
+//! At the INVITE the node checks everything it can before it says anything: the access token
+//! has a connector, the dialled alias is a meeting ID, the room system offers H.264 video and
+//! G.711 audio (the codecs the media plane takes for now), and there are ports and a licence.
+//! The SDP answer is made now, on the node's ports, and sent with the 200 once the conference
+//! has joined the gateway.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use meet::connector::{CallerProtocol, DialString, JoinInfo};
+use meet::session::SessionSettings;
+use pipelines::{G711, MeetLegSpec, PortRange, UplinkSpec};
+use signaling::sdp::{AudioCodec, LocalCapabilities, NegotiatedMedia, VideoCodec};
+use signaling::sip::message::{NameAddr, Request, Response};
+use signaling::sip::transaction::TxId;
+use tokio::sync::mpsc;
+use tracing::info;
+
+use super::call_table::{FarEnd, SipCall};
+use super::leg::{LegConfig, LegEvent, UasLeg, timer_config};
+use super::peer::SipPeer;
+use super::responses::{refused, sdp_offer, status};
+use super::sdp_answer::{crypto_policy, endpoint, negotiate};
+use crate::call::task::{self, CallPlan, LegCommands};
+use crate::call::vtc_media::VtcStreamPlan;
+use crate::calls::{CallDetail, CallOutcome, StreamStats};
+use crate::refusal::CallRefusal;
+use crate::state::Shared;
+
+/// The SIP side of a gateway call.
+pub(crate) struct MeetFarEnd {
+    /// To the call's task.
+    events: mpsc::UnboundedSender<LegEvent>,
+    /// The answer to the room system's offer, sent with the 200.
+    answer_sdp: String,
+}
+
+impl MeetFarEnd {
+    /// The SDP the 200 carries.
+    pub(crate) fn answer_sdp(&self) -> &str {
+        &self.answer_sdp
+    }
+
+    /// Passes what the leg reports on to the call's task.
+    pub(crate) fn on_leg_event(&self, event: &LegEvent) {
+        // The task may have ended already; then nobody needs to know.
+        let _ = self.events.send(event.clone());
+    }
+}
+
+/// What starting a gateway call needs from the request path.
+pub(crate) struct NewMeetCall<'a> {
+    pub(crate) tx: TxId,
+    pub(crate) request: &'a Request,
+    pub(crate) peer: &'a SipPeer,
+    /// Our media address.
+    pub(crate) address: IpAddr,
+    /// Our Contact.
+    pub(crate) contact: NameAddr,
+    /// The alias after the rule's `replace`: the meeting ID.
+    pub(crate) alias: &'a str,
+    /// The rule's access token.
+    pub(crate) access_token: &'a str,
+}
+
+/// The codecs the media plane takes from a room system for now: H.264 video (Constrained
+/// Baseline up to level 3.1, packetization modes 1 and 0) and G.711 audio.
+fn gateway_caps() -> LocalCapabilities {
+    LocalCapabilities {
+        audio: vec![AudioCodec::Pcmu, AudioCodec::Pcma],
+        video: vec![VideoCodec::h264_default()],
+        ..LocalCapabilities::default()
+    }
+}
+
+/// Starts a call into Meet: the call to file (its leg unanswered; the task rings or answers
+/// it), or the refusal to send.
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+    new: NewMeetCall<'_>,
+    commands: &LegCommands,
+) -> Result<SipCall, Response> {
+    let request = new.request;
+    let sip = shared.config().sip;
+    let leg = UasLeg::new(
+        new.tx,
+        request,
+        new.peer,
+        LegConfig {
+            timer: timer_config(sip.min_se, sip.session_expires),
+            contact: new.contact,
+            local_ip: new.address,
+            bound: shared.sip_bound,
+        },
+    )?;
+    let connector = shared.meet_connectors.get(new.access_token).ok_or_else(|| {
+        request
+            .response(status(503))
+            .with_reason("Service Unavailable - no Meet connector for this access token")
+    })?;
+    let user = new
+        .alias
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("sip:")
+        .trim_start_matches("sips:");
+    let dial = DialString::parse(user, connector.profile()).map_err(|e| {
+        request
+            .response(status(404))
+            .with_reason(format!("Not Found - not a meeting ID: {e}"))
+    })?;
+    let offer = sdp_offer(request)?;
+    let ports = &shared.media_ports;
+    let (Ok(audio), Ok(video), Ok(ice)) = (ports.allocate(), ports.allocate(), ports.allocate())
+    else {
+        return Err(request
+            .response(status(503))
+            .with_reason("Service Unavailable - no media ports"));
+    };
+    let session_id = rand::random::<u32>().into();
+    let (answer_sdp, negotiated) = negotiate(
+        &offer,
+        (endpoint(new.address, &audio), endpoint(new.address, &video)),
+        session_id,
+        1,
+        crypto_policy(sip.media_encryption),
+        &gateway_caps(),
+    )
+    .map_err(|code| request.response(status(code)))?;
+    let (uplink_spec, vtc) = vtc_streams(&negotiated).ok_or_else(|| {
+        request
+            .response(status(488))
+            .with_reason("Not Acceptable Here - H.264 video and G.711 audio are required")
+    })?;
+    let detail = Arc::new(CallDetail {
+        service: "meet".to_owned(),
+        streams: vtc
+            .iter()
+            .map(|plan| StreamStats::new(plan.media, plan.rtp_port))
+            .collect(),
+        ..CallDetail::default()
+    });
+    let licence = shared
+        .calls
+        .admit_with(Some(Arc::clone(&detail)))
+        .map_err(|e| refused(request, &CallRefusal::Admission(e)))?;
+    let from = request.from().ok();
+    let caller_uri = from.as_ref().map(|f| f.uri.to_string()).unwrap_or_default();
+    let display_name = from
+        .as_ref()
+        .and_then(|f| f.display_name.clone())
+        .or_else(|| from.as_ref().and_then(|f| f.uri.user.clone()))
+        .unwrap_or_else(|| "Room system".to_owned());
+    let call_id = request.call_id().unwrap_or_default().to_owned();
+    let mut meet_spec = MeetLegSpec::new(PortRange {
+        min: ice.rtp(),
+        max: ice.rtcp(),
+    });
+    meet_spec.local_addresses = vec![new.address];
+    info!(call = licence.id(), dial = ?dial, token = new.access_token, "call into Meet");
+    let (events, leg_events) = mpsc::unbounded_channel();
+    let plan = CallPlan {
+        call_id,
+        dial,
+        join: JoinInfo {
+            display_name,
+            caller_uri,
+            protocol: CallerProtocol::Sip,
+            call_id: request.call_id().unwrap_or_default().to_owned(),
+        },
+        connector,
+        settings: SessionSettings::default(),
+        licence,
+        detail,
+        metrics: shared.metrics.clone(),
+        vtc,
+        local_ip: new.address,
+        meet_spec,
+        uplink_spec,
+        ports: vec![audio, video, ice],
+        commands: commands.clone(),
+    };
+    tokio::spawn(task::run(plan, leg_events));
+    Ok(SipCall {
+        leg,
+        far: FarEnd::Meet(MeetFarEnd {
+            events,
+            answer_sdp: answer_sdp.to_string(),
+        }),
+        // The call's task holds the licence and finishes it with the call's ending.
+        licence: None,
+        local_outcome: CallOutcome::Completed,
+    })
+}
+
+/// The uplink's input and the room system's streams, when the answer took H.264 video and
+/// G.711 audio.
+fn vtc_streams(negotiated: &NegotiatedMedia) -> Option<(UplinkSpec, Vec<VtcStreamPlan>)> {
+    let audio = negotiated.audio.as_ref()?;
+    let video = negotiated.video.as_ref()?;
+    let law = match audio.format.codec {
+        AudioCodec::Pcmu => G711::MuLaw,
+        AudioCodec::Pcma => G711::ALaw,
+        AudioCodec::G722 | AudioCodec::Opus => return None,
+    };
+    if !matches!(video.format.codec, VideoCodec::H264 { .. }) {
+        return None;
+    }
+    let uplink = UplinkSpec {
+        h264_payload_type: video.payload_type,
+        h264_clock_rate: video.format.clock_rate,
+        audio: law,
+        audio_payload_type: audio.payload_type,
+        ..UplinkSpec::default()
+    };
+    let plan = |media: &'static str,
+                local: &signaling::sdp::Endpoint,
+                remote,
+                mux: bool,
+                srtp: &Option<signaling::sdp::SrtpContext>| VtcStreamPlan {
+        media,
+        rtp_port: local.rtp_port,
+        rtcp_port: (!mux).then_some(local.rtcp_port),
+        remote_rtp: remote,
+        srtp: srtp.clone(),
+        // Filled in by the task once the media plane exists.
+        sink: Arc::new(|_: &[u8]| {}),
+        on_keyframe_request: None,
+    };
+    Some((
+        uplink,
+        vec![
+            plan(
+                "audio",
+                &audio.local,
+                audio.remote_rtp,
+                audio.rtcp_mux,
+                &audio.srtp,
+            ),
+            plan(
+                "video",
+                &video.local,
+                video.remote_rtp,
+                video.rtcp_mux,
+                &video.srtp,
+            ),
+        ],
+    ))
+}
