@@ -13,7 +13,7 @@ use media::{Client, Layer, good_layers};
 use meet::protocol::video_assignment::VideoAssignmentFromClient;
 use meet_sim::media::vp8::Vp8Packet;
 use serde_json::Value;
-use support::{CODE, Fixture};
+use support::{CODE, Fixture, max_bundle, offer};
 
 /// Connects a client through `connectGateway` with a trusted token; returns its pid.
 async fn connect(fx: &Fixture, client: &mut Client, offer: &str) -> i64 {
@@ -302,4 +302,27 @@ async fn a_dropped_channel_fault_keeps_that_channel_silent() {
     );
     // the sim did produce the roster: it is in the mailbox
     assert!(!fx.messages(pid, Some("participants")).await.is_empty());
+}
+
+/// webrtcbin with `bundle-policy=max-bundle` offers every m-line after the first on port 0
+/// with `a=bundle-only` (RFC 8843 §6; media.md §8): those lines are active, not rejected, so
+/// the offer passes the rules and the answer accepts all 14 m-lines.
+#[tokio::test]
+async fn a_max_bundle_offer_with_bundle_only_m_lines_is_answered() {
+    let fx = Fixture::new().await;
+    let sdp = max_bundle(&offer());
+    assert_eq!(sdp.matches("a=bundle-only").count(), 13, "{sdp}");
+    let reply = fx
+        .connect_offer(CODE, Some(&fx.jwt(&fx.trusted)), &sdp)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    let answer = reply.json["answer"].as_str().unwrap();
+    let m_lines: Vec<&str> = answer.lines().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(m_lines.len(), 14, "{answer}");
+    // str0m takes them as bundled: no m-line is rejected (port 0) or inactive, and each
+    // answers the offered direction.
+    assert!(m_lines.iter().all(|m| !m.contains(" 0 ")), "{answer}");
+    assert!(!answer.contains("a=inactive"), "{answer}");
+    assert_eq!(answer.matches("a=sendonly").count(), 11, "{answer}");
+    assert_eq!(answer.matches("a=recvonly").count(), 2, "{answer}");
 }

@@ -88,6 +88,21 @@ pub fn gateway_offer(recv_video: usize, rids: &[&str], codec: &str) -> String {
     assemble(&sections)
 }
 
+/// `offer` as webrtcbin writes it with `bundle-policy=max-bundle` (RFC 8843): every m-line
+/// after the first on port 0 with `a=bundle-only`, all in the BUNDLE group.
+pub fn max_bundle(offer: &str) -> String {
+    let mut sections = offer.split("m=");
+    let mut out = sections.next().unwrap_or_default().to_owned();
+    for (index, section) in sections.enumerate() {
+        if index == 0 {
+            out += &format!("m={section}");
+        } else {
+            out += &format!("m={}a=bundle-only\r\n", section.replacen(" 9 ", " 0 ", 1));
+        }
+    }
+    out
+}
+
 /// A Media-API-shaped offer: `audio` recvonly audio m-lines, the application section, then
 /// `video` recvonly video m-lines (the TS client's order).
 pub fn media_client_offer(audio: usize, video: usize) -> String {

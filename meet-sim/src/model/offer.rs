@@ -36,7 +36,7 @@ pub enum Direction {
     SendOnly,
     /// `a=recvonly`: the client receives.
     RecvOnly,
-    /// `a=inactive`, or port 0.
+    /// `a=inactive`, or port 0 (unless bundle-only: see [`OfferSection::bundle_only`]).
     Inactive,
 }
 
@@ -47,6 +47,11 @@ pub struct OfferSection {
     pub kind: SectionKind,
     /// Direction (`Inactive` for a rejected port-0 line).
     pub direction: Direction,
+    /// `a=bundle-only` (RFC 8843 §6): a port-0 m-line that carries it and whose mid is in
+    /// the offer's BUNDLE group is active, on the transport of the group's first m-line. An
+    /// offerer with `bundle-policy=max-bundle` (webrtcbin) writes every m-line after the
+    /// first this way.
+    pub bundle_only: bool,
     /// `a=mid`.
     pub mid: Option<String>,
     /// Codec names from `a=rtpmap`, upper case (`VP8`, `OPUS`, `H264`, ...).
@@ -62,14 +67,11 @@ pub struct OfferSection {
 }
 
 impl OfferSection {
-    fn new(kind: SectionKind, port_zero: bool) -> Self {
+    fn new(kind: SectionKind) -> Self {
         Self {
             kind,
-            direction: if port_zero {
-                Direction::Inactive
-            } else {
-                Direction::SendRecv
-            },
+            direction: Direction::SendRecv,
+            bundle_only: false,
             mid: None,
             codecs: Vec::new(),
             send_rids: Vec::new(),
@@ -141,6 +143,11 @@ impl OfferShape {
         }
         let mut shape = Self::default();
         let mut session_direction = Direction::SendRecv;
+        // Per m-line: whether its port is 0, and the direction it declares (what it would
+        // have if it is not rejected).
+        let mut port_zero = Vec::new();
+        let mut declared = Vec::new();
+        let mut bundle: Vec<String> = Vec::new();
         for line in lines {
             if let Some(rest) = line.strip_prefix("m=") {
                 let mut fields = rest.split(' ');
@@ -150,24 +157,42 @@ impl OfferShape {
                     Some("application") => SectionKind::Application,
                     _ => SectionKind::Other,
                 };
-                let port_zero = fields.next() == Some("0");
-                let mut section = OfferSection::new(kind, port_zero);
-                if !port_zero {
-                    section.direction = session_direction;
-                }
-                shape.sections.push(section);
+                port_zero.push(fields.next() == Some("0"));
+                declared.push(session_direction);
+                shape.sections.push(OfferSection::new(kind));
                 continue;
             }
             let Some(section) = shape.sections.last_mut() else {
                 if let Some(direction) = direction_attribute(line) {
                     session_direction = direction;
+                } else if let Some(mids) = line.strip_prefix("a=group:BUNDLE") {
+                    bundle.extend(mids.split_whitespace().map(str::to_owned));
                 }
                 continue;
             };
-            read_attribute(section, line);
+            if line == "a=bundle-only" {
+                section.bundle_only = true;
+            } else if let Some(direction) = direction_attribute(line) {
+                // `a=inactive` wins over any other direction attribute of the same m-line.
+                let last = declared.last_mut().expect("one per section");
+                if *last != Direction::Inactive || direction == Direction::Inactive {
+                    *last = direction;
+                }
+            } else {
+                read_attribute(section, line);
+            }
         }
         if shape.sections.is_empty() {
             return refuse("offer has no m-line");
+        }
+        for ((section, zero), direction) in shape.sections.iter_mut().zip(port_zero).zip(declared) {
+            let bundled =
+                section.bundle_only && section.mid.as_ref().is_some_and(|mid| bundle.contains(mid));
+            section.direction = if zero && !bundled {
+                Direction::Inactive
+            } else {
+                direction
+            };
         }
         Ok(shape)
     }
@@ -375,11 +400,7 @@ fn direction_attribute(line: &str) -> Option<Direction> {
 }
 
 fn read_attribute(section: &mut OfferSection, line: &str) {
-    if let Some(direction) = direction_attribute(line) {
-        if section.direction != Direction::Inactive || direction == Direction::Inactive {
-            section.direction = direction;
-        }
-    } else if let Some(mid) = line.strip_prefix("a=mid:") {
+    if let Some(mid) = line.strip_prefix("a=mid:") {
         section.mid = Some(mid.trim().to_owned());
     } else if let Some(rtpmap) = line.strip_prefix("a=rtpmap:") {
         // a=rtpmap:96 VP8/90000
@@ -516,6 +537,59 @@ mod tests {
         let two_audio = sdp.replacen("m=audio", "m=text", 1);
         let shape = OfferShape::parse(&two_audio).unwrap();
         assert!(shape.check_media_client(3, true, true).is_err());
+    }
+
+    /// `gateway_offer` as webrtcbin writes it with `bundle-policy=max-bundle`: mids, a BUNDLE
+    /// group, and every m-line after the first on port 0 with `a=bundle-only`.
+    fn max_bundle(sdp: &str, bundle_only: bool) -> String {
+        let (head, body) = sdp.split_once("m=").unwrap();
+        let mut out = String::new();
+        let mut mids = Vec::new();
+        for (index, section) in body.split("m=").enumerate() {
+            let mut section = format!("m={section}");
+            if index > 0 {
+                section = section.replacen(" 9 ", " 0 ", 1);
+                if bundle_only {
+                    section += "a=bundle-only\r\n";
+                }
+            }
+            out += &format!("{section}a=mid:{index}\r\n");
+            mids.push(index.to_string());
+        }
+        format!("{head}a=group:BUNDLE {}\r\n{out}", mids.join(" "))
+    }
+
+    #[test]
+    fn bundle_only_port_zero_m_lines_are_active() {
+        let sdp = max_bundle(&gateway_offer(8, &["q", "h", "f"]), true);
+        assert_eq!(sdp.matches(" 0 UDP/").count(), 13, "{sdp}");
+        let shape = OfferShape::parse(&sdp).unwrap();
+        assert!(shape.sections[1..].iter().all(|s| s.bundle_only));
+        let media = shape.check_sender(8, 3).unwrap();
+        assert_eq!((media.recv_audio, media.recv_video), (3, 8));
+        assert_eq!(media.send_rids, ["q", "h", "f"]);
+    }
+
+    #[test]
+    fn a_plain_port_zero_m_line_is_still_rejected() {
+        // Port 0 without a=bundle-only: rejected lines, so 0 recvonly audio m-lines remain.
+        let sdp = max_bundle(&gateway_offer(8, &["q", "h", "f"]), false);
+        let shape = OfferShape::parse(&sdp).unwrap();
+        assert!(
+            shape.sections[1..]
+                .iter()
+                .all(|s| s.direction == Direction::Inactive)
+        );
+        let err = shape.check_sender(8, 3).unwrap_err();
+        assert!(err.0.contains("recvonly audio m-lines"), "{err}");
+        // a=bundle-only on a line whose mid is not in the BUNDLE group: rejected too.
+        let sdp = max_bundle(&gateway_offer(8, &["q", "h", "f"]), true)
+            .replace("a=group:BUNDLE 0 1 2 ", "a=group:BUNDLE 0 2 ");
+        let shape = OfferShape::parse(&sdp).unwrap();
+        assert_eq!(shape.sections[1].direction, Direction::Inactive);
+        assert_eq!(shape.sections[2].direction, Direction::RecvOnly);
+        let err = shape.check_sender(8, 3).unwrap_err();
+        assert!(err.0.contains("2 recvonly audio m-lines"), "{err}");
     }
 
     #[test]
