@@ -58,7 +58,10 @@ pub fn browser_available() -> bool {
     let playwright = browser_dir().join("node_modules/playwright-core");
     let missing: Vec<String> = [
         (Path::new(CHROMIUM), "apt-get install chromium"),
-        (playwright.as_path(), "npm ci --prefix meet-sim/tests/browser"),
+        (
+            playwright.as_path(),
+            "npm ci --prefix meet-sim/tests/browser",
+        ),
     ]
     .into_iter()
     .filter(|(path, _)| !path.exists())

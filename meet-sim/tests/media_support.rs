@@ -85,8 +85,15 @@ pub struct Client {
     picture_ids: BTreeMap<&'static str, u16>,
     seqs: BTreeMap<&'static str, u64>,
     keyframe_due: BTreeMap<&'static str, bool>,
+    /// A key frame on every layer every this many frames (`None`: only on request).
+    keyframe_every: Option<u32>,
+    /// Keyframe requests to ignore, per layer, before honouring one.
+    ignore_requests: usize,
+    /// Keyframe requests received, by RID.
+    pub keyframe_requests: BTreeMap<String, usize>,
     next_frame: Instant,
-    frame_no: u32,
+    /// Frames sent so far (on every layer at once).
+    pub frame_no: u32,
     audio_seq: u64,
     /// Data-channel texts received, by label.
     pub messages: BTreeMap<String, Vec<String>>,
@@ -150,6 +157,9 @@ impl Client {
             video_mid,
             audio_mid,
             keyframe_due: layers.iter().map(|l| (l.rid, true)).collect(),
+            keyframe_every: Some(60),
+            ignore_requests: 0,
+            keyframe_requests: BTreeMap::new(),
             picture_ids: layers.iter().map(|l| (l.rid, 1000)).collect(),
             seqs: layers.iter().map(|l| (l.rid, 1)).collect(),
             layers,
@@ -163,6 +173,15 @@ impl Client {
             connected: false,
         };
         (client, offer.to_sdp_string())
+    }
+
+    /// Sends no key frame unless asked, and ignores the first `ignore` requests of each
+    /// layer: like an encoder whose first key frame was lost before DTLS was up, and that
+    /// misses a request.
+    pub fn hold_keyframes(&mut self, ignore: usize) {
+        self.keyframe_due.values_mut().for_each(|due| *due = false);
+        self.keyframe_every = None;
+        self.ignore_requests = ignore;
     }
 
     /// Stops sending layer `rid` (it stays announced in the offer).
@@ -264,9 +283,13 @@ impl Client {
             }
             Event::KeyframeRequest(request) => {
                 if let Some(rid) = request.rid {
-                    for layer in &self.layers {
-                        if *rid == *layer.rid {
-                            self.keyframe_due.insert(layer.rid, true);
+                    let count = self.keyframe_requests.entry(rid.to_string()).or_default();
+                    *count += 1;
+                    if *count > self.ignore_requests {
+                        for layer in &self.layers {
+                            if *rid == *layer.rid {
+                                self.keyframe_due.insert(layer.rid, true);
+                            }
                         }
                     }
                 }
@@ -292,7 +315,9 @@ impl Client {
         let pt = self.vp8_pt();
         for layer in self.layers.clone() {
             let keyframe = std::mem::replace(self.keyframe_due.get_mut(layer.rid).unwrap(), false)
-                || self.frame_no.is_multiple_of(60);
+                || self
+                    .keyframe_every
+                    .is_some_and(|every| self.frame_no.is_multiple_of(every));
             let picture_id = {
                 let id = self.picture_ids.get_mut(layer.rid).unwrap();
                 *id = (*id + 1) % 0x8000;

@@ -326,3 +326,74 @@ async fn a_max_bundle_offer_with_bundle_only_m_lines_is_answered() {
     assert_eq!(answer.matches("a=sendonly").count(), 11, "{answer}");
     assert_eq!(answer.matches("a=recvonly").count(), 2, "{answer}");
 }
+
+/// A sender whose first key frames were lost (none sent before it is asked) and that ignores
+/// the first keyframe request of each layer: the sim keeps asking, every 500 ms at most, so
+/// the viewer's first key frame comes within a second of media, not at a periodic key frame
+/// (this sender sends none). media.md §8: webrtcbin's first PLI from the sim went out before
+/// its DTLS was up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sim_asks_again_until_a_joining_sender_sends_a_key_frame() {
+    let fx = Fixture::new().await;
+    let (mut sender, offer) = Client::new(1, good_layers());
+    sender.hold_keyframes(1);
+    let sender_pid = connect(&fx, &mut sender, &offer).await;
+    let (mut viewer, offer) = Client::new(8, good_layers());
+    connect(&fx, &mut viewer, &offer).await;
+    let mut clients = vec![sender, viewer];
+    let clients = tokio::task::spawn_blocking(move || {
+        run(&mut clients, Duration::from_millis(1500), false);
+        for c in clients.iter_mut() {
+            assert!(c.got("session-control", "STATE_JOINED"), "{:?}", c.messages);
+            assert!(c.send_text("video-assignment", &set_assignment(1)));
+        }
+        run(&mut clients, Duration::from_millis(300), false);
+        // media from now on, until the viewer holds a key frame (or 5 s of it)
+        let keyframe = |c: &Client| {
+            c.video
+                .iter()
+                .any(|p| Vp8Packet::parse(&p.payload).is_some_and(|v| v.keyframe))
+        };
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while !keyframe(&clients[1]) && std::time::Instant::now() < end {
+            run(&mut clients, Duration::from_millis(10), true);
+        }
+        clients
+    })
+    .await
+    .unwrap();
+    let (sender, viewer) = (&clients[0], &clients[1]);
+    let first = viewer
+        .video
+        .iter()
+        .find(|p| Vp8Packet::parse(&p.payload).is_some_and(|v| v.keyframe))
+        .unwrap_or_else(|| {
+            panic!(
+                "no key frame reached the viewer in {} frames; requests: {:?}",
+                sender.frame_no, sender.keyframe_requests
+            )
+        });
+    let csrc = fx.participant(sender_pid).await["videoCsrc"]
+        .as_u64()
+        .unwrap() as u32;
+    assert_eq!(first.csrc, vec![csrc]);
+    // it was asked again after the ignored request; the key frame came within ~1 s of media
+    // (30 frames a second; the retry is 500 ms)
+    assert!(
+        sender.keyframe_requests.values().any(|n| *n >= 2),
+        "{:?}",
+        sender.keyframe_requests
+    );
+    assert!(
+        sender.frame_no <= 36,
+        "the viewer's first key frame came after {} frames; requests: {:?}",
+        sender.frame_no,
+        sender.keyframe_requests
+    );
+    // and only ever first-key-frame retries: at most 2 per layer per second of media, plus
+    // the forwarding slot's own
+    let seconds = sender.frame_no.div_ceil(30) as usize;
+    for (rid, n) in &sender.keyframe_requests {
+        assert!(*n <= 2 * seconds + 4, "{rid}: {n} requests in {seconds} s");
+    }
+}

@@ -13,6 +13,10 @@ use super::vp8::Vp8Packet;
 /// The window for frame rate and bitrate: 5 s, as the bitrate rule averages.
 pub const RATE_WINDOW: Duration = Duration::from_secs(5);
 
+/// A layer that someone needs and that has sent no key frame yet is asked for one again at
+/// most this often, until one arrives ([`LayerStats::first_keyframe_due`]).
+pub const FIRST_KEYFRAME_RETRY: Duration = Duration::from_millis(500);
+
 /// Counters of one RID.
 #[derive(Clone, Debug, Default)]
 pub struct LayerStats {
@@ -22,6 +26,8 @@ pub struct LayerStats {
     keyframes: u64,
     size: Option<(u16, u16)>,
     last_at: Option<Instant>,
+    /// When the sim last asked for this layer's first key frame.
+    first_keyframe_asked: Option<Instant>,
     /// `(arrival, payload bytes, starts a frame)` within [`RATE_WINDOW`].
     window: VecDeque<(Instant, usize, bool)>,
 }
@@ -87,6 +93,22 @@ impl LayerStats {
     /// The resolution of the last key frame.
     pub fn size(&self) -> Option<(u16, u16)> {
         self.size
+    }
+
+    /// Whether to ask the sender for a key frame of this layer at `now`: none with a size has
+    /// arrived yet (so the layer cannot be picked for anyone), and the last such request is
+    /// [`FIRST_KEYFRAME_RETRY`] old or older. A request made before the sender's DTLS was up,
+    /// or one the sender ignored, is so repeated until the key frame arrives. Records the
+    /// request when it says yes.
+    pub fn first_keyframe_due(&mut self, now: Instant) -> bool {
+        let due = self.size.is_none()
+            && self
+                .first_keyframe_asked
+                .is_none_or(|at| now.saturating_duration_since(at) >= FIRST_KEYFRAME_RETRY);
+        if due {
+            self.first_keyframe_asked = Some(now);
+        }
+        due
     }
 
     /// Whether a packet arrived within `within` before `now`.

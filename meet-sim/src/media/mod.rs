@@ -7,7 +7,11 @@
 //!   picks the highest simulcast layer whose key-frame height fits the canvas, switches only
 //!   on a key frame of the target layer after asking the source for one (PLI), and rewrites
 //!   sequence number, timestamp and VP8 PictureID so the splice looks like one stream; the
-//!   CSRC is the source's video CSRC ([`forward`], [`vp8`]).
+//!   CSRC is the source's video CSRC ([`forward`], [`vp8`]). While a shown source has a
+//!   layer that has sent no key frame yet (so no size to pick it by), the plane asks for
+//!   one on each of its packets, at most every 500 ms
+//!   ([`layers::FIRST_KEYFRAME_RETRY`]), until it arrives: the request made at assignment
+//!   may have gone out before the sender's DTLS was up.
 //! - **Audio**: the 3 loudest others (RFC 6464 levels) on the 3 virtual audio streams, with
 //!   the source's audio CSRC, plus CSRC 42 on the active speaker.
 //! - **Measures** per RID: packets, frames, key frames, resolution, fps, bitrate

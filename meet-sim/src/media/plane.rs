@@ -554,9 +554,27 @@ impl MediaPlane {
         vp8: &Vp8Packet,
         now: Instant,
     ) {
-        let (space, source_peer) = match self.peers.get(&source) {
-            Some(p) => (p.space.clone(), p),
-            None => return,
+        let Some(space) = self.peers.get(&source).map(|p| p.space.clone()) else {
+            return;
+        };
+        // A layer that has sent no key frame has no size, so no slot can pick it (and before
+        // the first key frame of any layer, no slot picks anything): while someone shows this
+        // source, keep asking for that layer's key frame until it comes. The request made when
+        // the slot was assigned may have gone out before the sender's DTLS was up, or been
+        // ignored.
+        let shown = self.peers.iter().any(|(pid, p)| {
+            *pid != source
+                && p.space == space
+                && p.video_out.iter().any(|o| o.slot.source == Some(source))
+        });
+        let first_keyframe = shown
+            && self
+                .peers
+                .get_mut(&source)
+                .and_then(|p| p.layers.get_mut(rid))
+                .is_some_and(|l| l.first_keyframe_due(now));
+        let Some(source_peer) = self.peers.get(&source) else {
+            return;
         };
         // the target layer of every slot showing this source, by its canvas height
         let targets: Vec<(i64, usize, String)> = self
@@ -625,6 +643,9 @@ impl MediaPlane {
                     }
                 }
             }
+        }
+        if first_keyframe && !requests.iter().any(|r| r == rid) {
+            requests.push(rid.to_owned());
         }
         for rid in requests {
             self.request_keyframe(source, &rid);
