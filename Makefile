@@ -32,12 +32,13 @@ clippy: deps
 unit-tests: deps
 	$(CARGO) test --locked --workspace
 
-# The protocol and rules crates must stay sans-IO: no runtime, no GStreamer, no CUDA.
+# The protocol and rules crates (signaling, routing, meet) must stay sans-IO: no runtime, no
+# HTTP or WebRTC stack, no GStreamer, no CUDA.
 sans-io-check:
 	CARGO=$(CARGO) .ci/sans-io-check
 
 # The fuzz targets are built with cargo-fuzz on nightly; here we check that they compile and
-# node/tests/fuzz_corpus.rs replays their seed corpus on stable.
+# the */tests/fuzz_corpus.rs tests replay their seed corpora on stable.
 fuzz-check:
 	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) build --locked --manifest-path fuzz/Cargo.toml
 

@@ -9,7 +9,7 @@ set -euo pipefail
 # Tests: iproute2/util-linux for loopback-only network namespaces; curl for the README checks;
 # sip-tester (SIPp) for the SIP end-to-end scenarios in node/tests/sipp/; baresip (with its
 # ffmpeg codecs for H.264) as a real VTC calling over UDP, TCP and TLS with SDES-SRTP;
-# chromium, driven by Node.js and playwright-core (meet/tests/browser/), as a real WebRTC
+# chromium, driven by Node.js and playwright-core (meet-sim/tests/browser/), as a real WebRTC
 # client of meet-sim.
 PACKAGES=(
   pkg-config build-essential git ca-certificates curl
@@ -68,10 +68,10 @@ done
 
 # The browser tests' Node.js packages (playwright-core only; it downloads no browser): installed
 # from the committed lock file, again only when that lock file changed since the last install.
-BROWSER_DIR="$(dirname "$0")/../meet/tests/browser"
+BROWSER_DIR="$(dirname "$0")/../meet-sim/tests/browser"
 STAMP="$BROWSER_DIR/node_modules/.tcn-package-lock.json"
 if ! cmp -s "$BROWSER_DIR/package-lock.json" "$STAMP"; then
-  echo "install-deps: npm ci in meet/tests/browser"
+  echo "install-deps: npm ci in meet-sim/tests/browser"
   npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund --loglevel=error >/dev/null
   cp "$BROWSER_DIR/package-lock.json" "$STAMP"
 fi

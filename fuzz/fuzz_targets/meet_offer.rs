@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| meet::fuzzing::offer(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| meet_sim::fuzzing::offer(data));

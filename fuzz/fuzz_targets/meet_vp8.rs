@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| meet::fuzzing::vp8(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| meet_sim::fuzzing::vp8(data));

@@ -1,4 +1,4 @@
-//! Replays the Meet fuzz seed corpora (`fuzz/corpus-seed/meet_*`) through the fuzz bodies on
+//! Replays the data-channel fuzz seed corpus (`fuzz/corpus-seed/meet_channel`) through the fuzz bodies on
 //! stable Rust, so every test run exercises them even without cargo-fuzz.
 
 use std::path::Path;
@@ -13,16 +13,6 @@ fn replay(dir: &str, body: fn(&[u8]), at_least: usize) {
         count += 1;
     }
     assert!(count >= at_least, "{} has {count} seeds", dir.display());
-}
-
-#[test]
-fn offer_corpus_replays_cleanly() {
-    replay("meet_offer", meet::fuzzing::offer, 8);
-}
-
-#[test]
-fn vp8_corpus_replays_cleanly() {
-    replay("meet_vp8", meet::fuzzing::vp8, 6);
 }
 
 #[test]

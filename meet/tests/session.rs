@@ -1362,10 +1362,10 @@ fn settings_defaults_are_the_documented_numbers() {
 
 // ---- sans-IO -------------------------------------------------------------------------------
 
-/// The session module never reads the clock or does I/O (style.md §0, 1). meet has no
-/// `clippy.toml` forbidding `Instant::now` (meet-sim's wall clock lives in the same crate), so
-/// this checks the source of `meet/src/session/` instead; comments, where the driving-loop
-/// example shows the node's clock, are skipped.
+/// The session module never reads the clock or does I/O (style.md §0, 1). meet's
+/// `clippy.toml` forbids reading the clock in the whole crate; this also keeps runtimes,
+/// sockets, threads and files out of the source of `meet/src/session/` (comments, where the
+/// driving-loop example shows the node's clock, are skipped).
 #[test]
 fn the_session_module_reads_no_clock_and_does_no_io() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/session");

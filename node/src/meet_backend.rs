@@ -14,8 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use meet::jwt::{GatewayKey, InteropToken, SigningAlgorithm};
-use meet::sim::model::{SimError, SpaceRequest};
-use meet::sim::{Sim, SimConfig};
+use meet_sim::model::{SimError, SpaceRequest};
+use meet_sim::{Sim, SimConfig};
 use serde::Serialize;
 use tracing::info;
 

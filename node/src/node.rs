@@ -34,7 +34,7 @@ pub struct Node {
     admin_addr: SocketAddr,
     sip: crate::sip::Listeners,
     /// The embedded Meet simulator, when no `meet.backend` is configured.
-    sim: Option<meet::sim::Sim>,
+    sim: Option<meet_sim::Sim>,
 }
 
 impl Node {

@@ -187,9 +187,9 @@ fn a_backend_that_is_not_an_http_url_is_refused() {
 /// the simulator's CA signs is a gateway token the node accepts for that key.
 #[tokio::test]
 async fn the_meet_csr_request_enrols_into_meet_sim_and_its_certificate_is_a_gateway_token() {
-    let sim = meet::sim::Sim::spawn(
+    let sim = meet_sim::Sim::spawn(
         "127.0.0.1:0".parse().unwrap(),
-        meet::sim::SimConfig::default(),
+        meet_sim::SimConfig::default(),
     )
     .await
     .unwrap();

@@ -21,7 +21,8 @@
 //! [`SessionOutcome`](crate::session::SessionOutcome) that decides the SIP code, through
 //! [`ConnectFailure`](crate::session::ConnectFailure), the one table of meet-side.md §5.a.
 //!
-//! [`HttpConnector`] is the implementation over plain HTTP/1.1 (meet-sim on loopback).
+//! `HttpConnector` (cargo feature `http`) is the implementation over plain HTTP/1.1 (meet-sim
+//! on loopback).
 //!
 //! ```no_run
 //! # async fn demo(connector: std::sync::Arc<dyn meet::connector::MeetConnector>)
@@ -45,6 +46,7 @@
 mod credential;
 mod dial;
 mod error;
+#[cfg(feature = "http")]
 mod http;
 mod join;
 mod profile;
@@ -52,6 +54,7 @@ mod profile;
 pub use credential::{DEFAULT_REQUEST_TOKEN_LIFETIME, GatewayCredential};
 pub use dial::{DialError, DialString, MAX_DIAL_LEN, MAX_SHORT_ID_LEN, MIN_SHORT_ID_LEN};
 pub use error::{MAX_ERROR_MESSAGE_LEN, MeetError};
+#[cfg(feature = "http")]
 pub use http::{DEFAULT_REQUEST_TIMEOUT, HttpConnector, MAX_ANSWER_BYTES};
 pub use join::{CallerProtocol, ConferenceRef, ConnectOutcome, JoinInfo};
 pub use profile::{DEFAULT_LONG_ID_LEN, MeetProfile, VideoCodec};

@@ -1,0 +1,275 @@
+// Shared by meet-sim's browser pages (participant.js, media-api.js): the `window.tcn` object
+// the tests read, data channels in the Media API envelope (meet-side.md §1.4), the layout
+// request, media-stats uploads, and a summary of pc.getStats(). Plain ES module, no
+// frameworks, nothing loaded from elsewhere.
+
+/** What tests read (meet-sim/tests/browser/driver.mjs). `stats()` is filled in by `connect`. */
+export const tcn = {
+  participantId: null, // from the join answer (participant page only)
+  traceId: null, // from the join answer
+  sessionState: null, // last session-control connectionState
+  disconnectReason: null, // with STATE_DISCONNECTED
+  error: null, // the first failure, as text
+  offer: null, // the local SDP offer, after ICE gathering
+  answer: null, // the SDP answer, as received
+  camera: null, // the capture's {width, height, frameRate} (participant page only)
+  messages: [], // every data-channel message received: {channel, message}
+  async stats() {
+    return { connectionState: 'new', availableOutgoingBitrate: null, outbound: [], inbound: [] };
+  },
+  // Set by `connect`: request(label, payload) sends a request on a channel (e.g.
+  // tcn.request('x-chat', {sendMessage: {text: 'hi'}})) and returns its id; leave() asks to
+  // leave on session-control.
+  request: null,
+  leave: null,
+};
+window.tcn = tcn;
+
+/** Appends a line to the page's log. */
+export function log(text) {
+  const line = `${new Date().toISOString().slice(11, 23)} ${text}\n`;
+  document.getElementById('log').append(line);
+}
+
+/** Records the first failure in `tcn.error` (later ones only go to the log). */
+export function fail(where, err) {
+  const text = `${where}: ${err instanceof Error ? err.message : err}`;
+  tcn.error ??= text;
+  log(`ERROR ${text}`);
+}
+
+/** `value` as an integer in [min, max], `fallback` when absent or not a number. */
+export function intParam(value, fallback, min, max) {
+  const n = Number.parseInt(value ?? '', 10);
+  return Number.isNaN(n) ? fallback : Math.min(max, Math.max(min, n));
+}
+
+/** The last path segment: the meeting code of `/m/{code}` and `/media-api/{code}`. */
+export function meetingCode() {
+  return decodeURIComponent(location.pathname.split('/').pop());
+}
+
+/** Shows `stream` in a new `<video autoplay muted playsinline>` captioned `caption`. */
+export function showVideo(stream, caption) {
+  const figure = document.createElement('figure');
+  const video = document.createElement('video');
+  Object.assign(video, { autoplay: true, muted: true, playsInline: true, srcObject: stream });
+  const label = document.createElement('figcaption');
+  label.textContent = caption;
+  figure.append(video, label);
+  document.getElementById('videos').append(figure);
+}
+
+/**
+ * POSTs `body` as JSON; resolves to the parsed reply. A non-2xx reply throws an Error that
+ * carries the HTTP status and, for Google-style errors, `error.status`, the reason and the
+ * message.
+ */
+export async function postJson(url, body, headers = {}) {
+  const reply = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await reply.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON (axum's 405 has an empty body)
+  }
+  if (!reply.ok) {
+    const e = json?.error;
+    const detail = e ? ` ${e.status} ${e.details?.[0]?.reason ?? ''}: ${e.message}` : '';
+    throw new Error(`HTTP ${reply.status} ${reply.statusText}${detail}`);
+  }
+  return json;
+}
+
+/**
+ * Creates one ordered, reliable data channel per label (the client creates them; the labels
+ * are the contract). `request(label, payload)` sends `{"request":{"requestId",...payload}}`
+ * once the channel is open, with request ids counted per channel from 1.
+ */
+export function openChannels(pc, labels) {
+  const channels = new Map();
+  const nextId = new Map();
+  for (const label of labels) {
+    const dc = pc.createDataChannel(label, { ordered: true });
+    dc.onopen = () => log(`${label} open`);
+    dc.onclose = () => log(`${label} closed`);
+    dc.onerror = e => log(`${label} error ${e.error?.message ?? ''}`);
+    dc.onmessage = e => received(label, e.data);
+    channels.set(label, dc);
+    nextId.set(label, 1);
+  }
+  return {
+    request(label, payload) {
+      const dc = channels.get(label);
+      const requestId = nextId.get(label);
+      nextId.set(label, requestId + 1);
+      const text = JSON.stringify({ request: { requestId, ...payload } });
+      const send = () => {
+        dc.send(text);
+        log(`${label} → ${text}`);
+      };
+      if (dc.readyState === 'open') send();
+      else dc.addEventListener('open', send, { once: true });
+      return requestId;
+    },
+  };
+}
+
+// What `connect` reacts to; set there.
+let handlers = { joined() {}, statsConfiguration() {} };
+
+/** One message arrived on `label`: record it, then act on session state and stats config. */
+function received(label, data) {
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    message = data; // kept as text
+  }
+  tcn.messages.push({ channel: label, message });
+  log(`${label} ← ${typeof data === 'string' ? data : '(binary)'}`);
+  for (const resource of message?.resources ?? []) {
+    if (label === 'session-control' && resource.sessionStatus) {
+      const { connectionState, disconnectReason } = resource.sessionStatus;
+      const first = connectionState === 'STATE_JOINED' && tcn.sessionState !== 'STATE_JOINED';
+      tcn.sessionState = connectionState;
+      tcn.disconnectReason = disconnectReason ?? null;
+      if (first) handlers.joined();
+    }
+    if (label === 'media-stats' && resource.configuration) {
+      handlers.statsConfiguration(resource.configuration);
+    }
+  }
+}
+
+/**
+ * A `setAssignment` payload for `count` canvases, ids 1..count: canvas 1 is the main tile
+ * (1280×720), the rest are 320×180 thumbnails; the server picks the streams (`relevant`).
+ */
+export function setAssignment(count) {
+  const canvases = [];
+  for (let id = 1; id <= count; id++) {
+    const [width, height] = id === 1 ? [1280, 720] : [320, 180];
+    canvases.push({ id, dimensions: { height, width }, relevant: {} });
+  }
+  return {
+    setAssignment: {
+      layoutModel: { label: `tcn-1+${count - 1}`, canvases },
+      maxVideoResolution: { height: 720, width: 1280, frameRate: 30 },
+    },
+  };
+}
+
+// The stats types uploaded, TS-client style: section key in snake_case, numeric members only.
+const UPLOADED_TYPES = ['outbound-rtp', 'inbound-rtp'];
+
+/** `framesDecoded` → `frames_decoded`. */
+const snakeCase = key => key.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
+
+/** The `uploadMediaStats.sections` of one report, filtered by the allowlist. */
+function statsSections(report, allowlist) {
+  const sections = [];
+  report.forEach(s => {
+    const keys = UPLOADED_TYPES.includes(s.type) ? allowlist[s.type]?.keys ?? [] : [];
+    const values = {};
+    for (const key of keys) {
+      if (typeof s[key] === 'number') values[snakeCase(key)] = s[key];
+    }
+    if (Object.keys(values).length) sections.push({ id: s.id, [s.type.replaceAll('-', '_')]: values });
+  });
+  return sections;
+}
+
+/** Uploads stats every `uploadIntervalSeconds` (0: never), replacing earlier uploads. */
+let uploadTimer = null;
+function uploadStats(pc, channels, configuration) {
+  clearInterval(uploadTimer);
+  const seconds = Number(configuration.uploadIntervalSeconds ?? 0);
+  if (!(seconds > 0)) return;
+  const allowlist = configuration.allowlist ?? {};
+  uploadTimer = setInterval(async () => {
+    if (tcn.sessionState === 'STATE_DISCONNECTED') return clearInterval(uploadTimer);
+    const sections = statsSections(await pc.getStats(), allowlist);
+    channels.request('media-stats', { uploadMediaStats: { sections } });
+  }, seconds * 1000);
+}
+
+/** The part of pc.getStats() tests look at. */
+async function statsSummary(pc) {
+  const outbound = [];
+  const inbound = [];
+  let pair = null;
+  (await pc.getStats()).forEach(s => {
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
+    const common = { kind: s.kind, ssrc: s.ssrc, frameWidth: s.frameWidth ?? null, frameHeight: s.frameHeight ?? null };
+    if (s.type === 'outbound-rtp') {
+      const limit = s.qualityLimitationReason ?? null;
+      outbound.push({ ...common, rid: s.rid ?? null, packetsSent: s.packetsSent, framesEncoded: s.framesEncoded ?? null, qualityLimitationReason: limit });
+    } else if (s.type === 'inbound-rtp') {
+      inbound.push({ ...common, mid: s.mid ?? null, packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded ?? null });
+    }
+  });
+  const key = s => `${s.kind} ${s.rid ?? s.mid}`;
+  const order = (a, b) => key(a).localeCompare(key(b), 'en', { numeric: true });
+  return {
+    connectionState: pc.connectionState,
+    availableOutgoingBitrate: pair?.availableOutgoingBitrate ?? null, // the send-side estimate
+    outbound: outbound.sort(order),
+    inbound: inbound.sort(order),
+  };
+}
+
+/** Resolves once ICE gathering is complete (vanilla ICE: the offer carries the candidates). */
+function gatheringComplete(pc) {
+  return new Promise(resolve => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') resolve();
+    });
+  });
+}
+
+/**
+ * The signalling both pages share. `pc` already has its transceivers and `channels` (from
+ * `openChannels`). Offers, waits for ICE gathering, hands the offer to `join` (which POSTs
+ * it and resolves to the answer SDP), applies the answer; sends a `setAssignment` of
+ * `canvases` canvases once JOINED and uploads stats as the server configures.
+ */
+export async function connect(pc, channels, { canvases, join }) {
+  tcn.stats = () => statsSummary(pc);
+  tcn.request = (label, payload) => channels.request(label, payload);
+  tcn.leave = () => channels.request('session-control', { leave: {} });
+  handlers = {
+    joined() {
+      if (canvases > 0) channels.request('video-assignment', setAssignment(canvases));
+    },
+    statsConfiguration(configuration) {
+      uploadStats(pc, channels, configuration);
+    },
+  };
+  pc.onconnectionstatechange = () => log(`connection ${pc.connectionState}`);
+  pc.ontrack = e => {
+    log(`track ${e.track.kind} mid ${e.transceiver.mid}`);
+    if (e.track.kind === 'video') showVideo(new MediaStream([e.track]), `mid ${e.transceiver.mid}`);
+  };
+  let step = 'createOffer';
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    step = 'ICE gathering';
+    await gatheringComplete(pc);
+    tcn.offer = pc.localDescription.sdp;
+    step = 'join';
+    const answer = await join(tcn.offer);
+    tcn.answer = answer;
+    step = 'setRemoteDescription';
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    log('answer applied');
+  } catch (err) {
+    fail(step, err);
+  }
+}

@@ -1,0 +1,26 @@
+//! Replays meet-sim's fuzz seed corpora (`fuzz/corpus-seed/meet_offer`, `meet_vp8`) through the fuzz bodies on
+//! stable Rust, so every test run exercises them even without cargo-fuzz.
+
+use std::path::Path;
+
+fn replay(dir: &str, body: fn(&[u8]), at_least: usize) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus-seed")
+        .join(dir);
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        body(&std::fs::read(entry.unwrap().path()).unwrap());
+        count += 1;
+    }
+    assert!(count >= at_least, "{} has {count} seeds", dir.display());
+}
+
+#[test]
+fn offer_corpus_replays_cleanly() {
+    replay("meet_offer", meet_sim::fuzzing::offer, 8);
+}
+
+#[test]
+fn vp8_corpus_replays_cleanly() {
+    replay("meet_vp8", meet_sim::fuzzing::vp8, 6);
+}
