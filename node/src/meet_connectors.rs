@@ -46,7 +46,11 @@ impl MeetConnectors {
     /// One connector per configured access token (and the demo token with the embedded
     /// simulator), signing with `key`. Without a key there is nothing to sign with: no
     /// connector, and calls into Meet are refused.
-    pub(crate) fn build(config: &Config, backend: &MeetBackend, key: Option<Arc<GatewayKey>>) -> Self {
+    pub(crate) fn build(
+        config: &Config,
+        backend: &MeetBackend,
+        key: Option<Arc<GatewayKey>>,
+    ) -> Self {
         let meet = &config.meet;
         let (url, key) = match (&backend.status, &backend.embedded) {
             (BackendStatus::EmbeddedSim { url, .. }, Some(embedded)) => {

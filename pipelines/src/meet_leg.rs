@@ -1,6 +1,7 @@
 //! The Meet leg: webrtcbin as the offerer toward Meet (or meet-sim), fed by the uplink graph.
 //!
-//! Built in the order that works on GStreamer 1.22 (media.md §8): `bundle-policy=max-compat`;
+//! Built in the order that works on GStreamer 1.22 (media.md §8), except
+//! `bundle-policy=max-bundle` (one ICE port per call; meet-sim takes bundle-only m-lines);
 //! the ECDSA certificate set on every `dtlssrtpdec` from `element-added` while in NULL; the
 //! ICE agent's port range, `keepalive-conncheck` (RFC 7675 consent for an ICE-lite peer) and
 //! local addresses; sink pads for Opus then VP8 simulcast, then the recvonly transceivers;
@@ -173,7 +174,9 @@ impl MeetLeg {
         let pipeline = gst::Pipeline::builder().name("meet-leg").build();
 
         let webrtc = make("webrtcbin", "webrtc")?;
-        webrtc.set_property_from_str("bundle-policy", "max-compat");
+        // One transport for every m-line: one ICE port per call, taken from the node's media
+        // range (meet-sim accepts RFC 8843 bundle-only m-lines, as Meet does).
+        webrtc.set_property_from_str("bundle-policy", "max-bundle");
         webrtc.set_property(
             "latency",
             u32::try_from(spec.jitter_latency.as_millis()).unwrap_or(u32::MAX),

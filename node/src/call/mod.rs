@@ -8,5 +8,5 @@
 
 pub(crate) mod ending;
 pub(crate) mod gateway;
-pub(crate) mod vtc_media;
 pub(crate) mod task;
+pub(crate) mod vtc_media;

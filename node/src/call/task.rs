@@ -121,6 +121,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     });
                 }
                 CallOutput::Connect { conference, offer } => {
+                    debug!(space = conference.space, "connecting to the conference");
                     let (connector, join, done) =
                         (Arc::clone(&connector), join.clone(), done_tx.clone());
                     tokio::spawn(async move {
@@ -172,6 +173,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 Done::Resolved(result) => call.on_resolved(result, Instant::now()),
                 Done::Connected(result) => call.on_connected(result, Instant::now()),
                 Done::Media(Ok((built, events, offer))) => {
+                    debug!(bytes = offer.len(), "media plane built, offer made");
                     let built = Arc::new(built);
                     forward_events(events, media_tx.clone());
                     match start_vtc_media(local_ip, vtc_plans.take(), &built, &detail, &metrics) {
@@ -256,7 +258,8 @@ fn start_vtc_media(
             })
         };
     }
-    info!(streams = plans.len(), "room system media bound");
-    VtcMedia::start(local_ip, plans, Arc::clone(detail), metrics.clone())
-        .map_err(|e| format!("cannot bind the room system's ports: {e}"))
+    let media = VtcMedia::start(local_ip, plans, Arc::clone(detail), metrics.clone())
+        .map_err(|e| format!("cannot bind the room system's ports: {e}"))?;
+    info!(streams = media.senders.len(), "room system media bound");
+    Ok(media)
 }

@@ -106,8 +106,9 @@ impl VtcMedia {
             if plan.srtp.is_some() {
                 detail.streams[index].set_srtp();
             }
+            // A clone shares the non-blocking flag with the receiving socket (one open file
+            // description): a full send buffer drops the packet, as a network would.
             let send_socket = Arc::new(rtp.try_clone()?);
-            send_socket.set_nonblocking(false)?;
             let remote = Arc::new(Mutex::new(plan.remote_rtp));
             // One SRTP session per direction and socket: the keys are the same, the replay
             // windows and rollover counters are not.
@@ -255,7 +256,9 @@ mod tests {
         // RR (empty) + PLI
         let rr = [0x80, 201, 0, 1, 0, 0, 0, 1];
         let pli = [0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
-        let fir = [0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0];
+        let fir = [
+            0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0,
+        ];
         let nack = [0x81, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 0];
         assert!(keyframe_requested(&[&rr[..], &pli[..]].concat()));
         assert!(keyframe_requested(&fir));

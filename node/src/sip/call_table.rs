@@ -296,7 +296,10 @@ impl CallTable {
                 }
             }
             LegCommand::End(LegEnding::None) => {}
-            LegCommand::End(LegEnding::Reject { status: code, reason }) => {
+            LegCommand::End(LegEnding::Reject {
+                status: code,
+                reason,
+            }) => {
                 call.leg.end(status(code), Some(&reason));
             }
             LegCommand::End(LegEnding::Bye { reason }) => {

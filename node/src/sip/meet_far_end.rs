@@ -99,11 +99,14 @@ pub(crate) fn start(
             bound: shared.sip_bound,
         },
     )?;
-    let connector = shared.meet_connectors.get(new.access_token).ok_or_else(|| {
-        request
-            .response(status(503))
-            .with_reason("Service Unavailable - no Meet connector for this access token")
-    })?;
+    let connector = shared
+        .meet_connectors
+        .get(new.access_token)
+        .ok_or_else(|| {
+            request
+                .response(status(503))
+                .with_reason("Service Unavailable - no Meet connector for this access token")
+        })?;
     let user = new
         .alias
         .split('@')

@@ -192,4 +192,3 @@ fn stream_plans(negotiated: &NegotiatedMedia) -> (Vec<StreamPlan>, Vec<StreamSta
     }
     (plans, streams)
 }
-

@@ -18,14 +18,14 @@ use tracing::{debug, info, warn};
 use super::bridge::{self, NewBridge};
 use super::call_table::CallTable;
 use super::meet_far_end::{self, NewMeetCall};
-use crate::call::gateway::LegCommand;
-use crate::call::task::LegCommands;
 use super::peer::{SipPeer, Transport};
 use super::responses::{
     ACCEPT, ALLOW, SUPPORTED, cancelled_invite_response, refused, respond, status,
 };
 use super::test_service::{self, NewCall};
 use super::transport::SipBound;
+use crate::call::gateway::LegCommand;
+use crate::call::task::LegCommands;
 use crate::call_routing::RouteRequest;
 use crate::state::Shared;
 use routing::router::Outcome;

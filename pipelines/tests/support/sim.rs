@@ -1,5 +1,4 @@
-//! meet-sim, in-process on 127.0.0.1: every use of it by these tests is in this file, so the
-//! import path changes in one place when meet-sim moves to its own crate.
+//! meet-sim, in-process on 127.0.0.1: every use of it by these tests is in this file.
 //!
 //! The sim runs on a tokio runtime owned here (the pipelines crate has no tokio); the tests
 //! talk to its HTTP API with a small blocking HTTP/1.1 client.
@@ -9,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use meet::jwt::{GatewayKey, InteropToken, MintRequest, SigningAlgorithm};
-use meet::sim::{ClockMode, Sim, SimConfig};
+use meet_sim::{ClockMode, Sim, SimConfig};
 use serde_json::{Value, json};
 
 /// The gateway's registered issuer.
