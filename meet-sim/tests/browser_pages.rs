@@ -356,8 +356,8 @@ fn a_media_api_client_gets_joined_the_roster_entries_and_an_assignment() {
         assert_eq!(shape(&sections), expected, "{sdp}");
         assert_common_offer(sdp, &sections);
         assert_eq!(media["tcn"]["error"], Value::Null, "{media}");
-        assert_eq!(media["tcn"]["sessionState"], "STATE_JOINED");
-        assert_eq!(media["stats"]["connectionState"], "connected");
+        assert_eq!(media["tcn"]["sessionState"], "STATE_JOINED", "{media}");
+        assert_eq!(media["stats"]["connectionState"], "connected", "{media}");
         let resources = |channel: &str| -> Vec<Value> {
             received(media, channel)
                 .into_iter()
