@@ -10,94 +10,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::baresip::{self, Call, Transport};
-use common::{eventually, get, metric};
-use node::Node;
-use node::config::Config;
+use common::demo::Demo;
+use common::{eventually, metric};
 use serde_json::Value;
 
 /// baresip's fakevideo runs at 25 fps.
 const VTC_FPS: f64 = 25.0;
-
-struct Demo {
-    admin: SocketAddr,
-    sip: SocketAddr,
-    sim: SocketAddr,
-    space: String,
-    long_id: String,
-}
-
-async fn start(media_base: u16) -> Demo {
-    let config = Config::from_toml_str(&format!(
-        "[admin]\nlisten = \"127.0.0.1:0\"\n\
-         [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n\
-         [media]\nport_range = [{media_base}, {}]\n",
-        media_base + 99
-    ))
-    .unwrap();
-    let node = Node::start(config).await.expect("node starts");
-    let admin = node.admin_addr();
-    let sip = node.sip_udp_addr().unwrap();
-    tokio::spawn(node.run_until(std::future::pending()));
-    let status: Value = serde_json::from_str(&get(admin, "/status").await.unwrap().body).unwrap();
-    let backend = &status["meet"]["backend"];
-    assert_eq!(backend["kind"], "embedded_sim", "{status:#}");
-    let url = backend["url"].as_str().unwrap();
-    Demo {
-        admin,
-        sip,
-        sim: url.trim_start_matches("http://").parse().unwrap(),
-        space: backend["demo"]["space"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("spaces/")
-            .to_owned(),
-        long_id: backend["demo"]["long_id"].as_str().unwrap().to_owned(),
-    }
-}
-
-impl Demo {
-    async fn sim_json(&self, path: &str) -> Value {
-        let response = get(self.sim, path).await.unwrap();
-        serde_json::from_str(&response.body).unwrap_or(Value::Null)
-    }
-
-    /// The gateway participants of the demo meeting still in it.
-    async fn gateways(&self) -> Vec<Value> {
-        let list = self
-            .sim_json(&format!("/sim/spaces/{}/participants", self.space))
-            .await;
-        list["participants"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| p["kind"] == "gateway" && p["state"] != "STATE_DISCONNECTED")
-            .collect()
-    }
-
-    async fn media(&self, pid: i64) -> Value {
-        self.sim_json(&format!(
-            "/sim/spaces/{}/participants/{pid}/media",
-            self.space
-        ))
-        .await["media"]
-            .clone()
-    }
-
-    async fn events(&self, kind: &str) -> Vec<Value> {
-        self.sim_json("/sim/events").await["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["type"] == kind)
-            .collect()
-    }
-}
 
 /// `(width, height, frames, bitrate)` of layer `rid` in a sim media report.
 fn layer(media: &Value, rid: &str) -> (u64, u64, u64, u64) {
@@ -115,11 +36,7 @@ fn layer(media: &Value, rid: &str) -> (u64, u64, u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
     baresip::require();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "off".into()))
-        .with_test_writer()
-        .try_init();
-    let demo = start(28_000).await;
+    let demo = Demo::start(28_000, "").await;
     let long_id = demo.long_id.clone();
     let sip = demo.sip;
     let dir = baresip::run_dir("gateway");
@@ -137,11 +54,11 @@ async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
 
     // The gateway joins the demo meeting (trusted: no lobby).
     let joined = eventually(Duration::from_secs(15), || async {
-        !demo.gateways().await.is_empty()
+        !demo.gateways(None).await.is_empty()
     })
     .await;
     assert!(joined, "no gateway joined the demo meeting");
-    let pid = demo.gateways().await[0]["participantId"]
+    let pid = demo.gateways(None).await[0]["participantId"]
         .as_i64()
         .expect("a participant id");
 
@@ -190,12 +107,12 @@ async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
     let run = vtc.await.unwrap();
     assert!(run.established(), "{}", baresip::tail(&run.log));
     let left = eventually(Duration::from_secs(2), || async {
-        demo.gateways().await.is_empty()
+        demo.gateways(None).await.is_empty()
     })
     .await;
     assert!(left, "the gateway is still in the meeting");
     let freed = eventually(Duration::from_secs(5), || async {
-        let text = get(demo.admin, "/metrics").await.unwrap().body;
+        let text = demo.metrics().await;
         metric(&text, "tcn_calls_active") == Some(0.0)
             && metric(&text, "tcn_media_ports_in_use") == Some(0.0)
             && metric(
@@ -204,5 +121,5 @@ async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
             ) == Some(1.0)
     })
     .await;
-    assert!(freed, "{}", get(demo.admin, "/metrics").await.unwrap().body);
+    assert!(freed, "{}", demo.metrics().await);
 }
