@@ -9,6 +9,10 @@
 //! What is here today is the single list of GStreamer elements the media plan needs
 //! ([`plan::MEDIA_PLAN`]) and the start-up probe that checks them ([`capabilities::probe`]),
 //! including which NVIDIA (`nv*`/`cuda*`) elements registered on this host.
+//!
+//! [`downlink`] is the Meet→VTC graph: up to 8 VP8 streams decoded onto the 1+7 canvas, H.264
+//! RTP at a fixed rate, and up to 3 Opus streams mixed into G.711 RTP.
 
 pub mod capabilities;
+pub mod downlink;
 pub mod plan;
