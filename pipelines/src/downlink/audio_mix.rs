@@ -14,11 +14,11 @@ use std::sync::{Arc, Weak};
 
 use gst::prelude::*;
 
+use crate::downlink::DownlinkEvent;
 use crate::downlink::error::DownlinkError;
 use crate::downlink::graph::{AUDIO_IN, Shared, add_chain, make};
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::{DownlinkSpec, G711Law};
-use crate::downlink::DownlinkEvent;
 
 /// Meet sends at most 3 audio streams (the loudest speakers).
 const MAX_INPUTS: usize = 3;
@@ -169,8 +169,15 @@ impl AudioInputs {
         let resample = make("audioresample", &name("resample"))?;
         let caps = make("capsfilter", &name("caps"))?;
         caps.set_property("caps", mix_caps());
-        let elements: Vec<gst::Element> =
-            vec![src.clone().upcast(), jitter, depay, dec, convert, resample, caps];
+        let elements: Vec<gst::Element> = vec![
+            src.clone().upcast(),
+            jitter,
+            depay,
+            dec,
+            convert,
+            resample,
+            caps,
+        ];
         add_chain(&shared.pipeline, &elements.iter().collect::<Vec<_>>())?;
         let mixer_pad = self
             .mixer

@@ -65,7 +65,10 @@ fn draw_sample(canvas: &mut Canvas, tile: usize, sample: &gst::Sample) -> Result
         [strides[0], strides[1], strides[2]],
     )
     .map_err(|e| e.to_string())?;
-    canvas.draw(tile, &view).map(|_| ()).map_err(|e| e.to_string())
+    canvas
+        .draw(tile, &view)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The compose thread: draws each picture into the tiles showing its SSRC as it arrives; keeps

@@ -9,13 +9,13 @@ use std::sync::{Arc, Weak};
 use gst::prelude::*;
 use kernels::layout::TILE_COUNT;
 
+use crate::downlink::DownlinkEvent;
 use crate::downlink::compose::ComposeMsg;
 use crate::downlink::error::DownlinkError;
 use crate::downlink::graph::{Shared, VIDEO_IN, add_chain, make};
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::DownlinkSpec;
 use crate::downlink::stats::Counters;
-use crate::downlink::DownlinkEvent;
 
 /// The most decoders alive at once: one per tile, and a few for SSRCs on their way in or out.
 const MAX_INPUTS: usize = TILE_COUNT + 4;
@@ -31,10 +31,10 @@ pub(crate) struct VideoInputs {
     latency_ms: u32,
     compose: Sender<ComposeMsg>,
     inputs: HashMap<u32, Input>,
-    /// SSRCs an assignment left out: their packets are dropped until they are assigned again.
-    /// Before the first assignment every SSRC is taken (media may come before
-    /// `videoAssignment`).
-    unassigned: Option<HashSet<u32>>,
+    /// The SSRCs of the last assignment: packets of any other SSRC are dropped (counted). Before
+    /// the first assignment (`None`) every SSRC is taken: media may come before
+    /// `videoAssignment`.
+    assigned: Option<HashSet<u32>>,
 }
 
 impl VideoInputs {
@@ -48,7 +48,7 @@ impl VideoInputs {
             latency_ms: u32::try_from(spec.jitter_latency.as_millis()).unwrap_or(u32::MAX),
             compose,
             inputs: HashMap::new(),
-            unassigned: None,
+            assigned: None,
         }
     }
 
@@ -61,7 +61,7 @@ impl VideoInputs {
             return Ok(());
         };
         if !self.inputs.contains_key(&ssrc) {
-            let refused = self.unassigned.as_ref().is_some_and(|u| u.contains(&ssrc));
+            let refused = self.assigned.as_ref().is_some_and(|a| !a.contains(&ssrc));
             if refused || self.inputs.len() >= MAX_INPUTS {
                 shared.stats.bump(&shared.stats.video_packets_dropped);
                 return Ok(());
@@ -73,22 +73,23 @@ impl VideoInputs {
         let input = &self.inputs[&ssrc];
         // An input in error is removed by the bus thread; a push into one that is going away
         // (flushing) is not the caller's failure.
-        let _ = input.src.push_buffer(gst::Buffer::from_slice(packet.to_vec()));
+        let _ = input
+            .src
+            .push_buffer(gst::Buffer::from_slice(packet.to_vec()));
         Ok(())
     }
 
-    /// Takes a new assignment: inputs of SSRCs not in it are removed and their packets refused.
+    /// Takes a new assignment: inputs of SSRCs not in it are removed, and only SSRCs in it are
+    /// taken from now on.
     pub(crate) fn assign(&mut self, tiles: &[Option<u32>; TILE_COUNT]) {
         let keep: HashSet<u32> = tiles.iter().flatten().copied().collect();
-        let unassigned = self.unassigned.get_or_insert_with(HashSet::new);
-        unassigned.retain(|s| !keep.contains(s));
         let gone: Vec<u32> = self
             .inputs
             .keys()
             .filter(|s| !keep.contains(s))
             .copied()
             .collect();
-        unassigned.extend(gone.iter().copied());
+        self.assigned = Some(keep);
         for ssrc in gone {
             self.remove(ssrc);
         }
@@ -132,7 +133,11 @@ impl VideoInputs {
         dec.set_property("threads", 1u32);
         let sink = gst_app::AppSink::builder()
             .name(name("sink"))
-            .caps(&gst::Caps::builder("video/x-raw").field("format", "I420").build())
+            .caps(
+                &gst::Caps::builder("video/x-raw")
+                    .field("format", "I420")
+                    .build(),
+            )
             .sync(false)
             .max_buffers(2)
             .drop(true)
@@ -167,13 +172,8 @@ impl VideoInputs {
                 }
                 gst::PadProbeReturn::Ok
             });
-        let elements: Vec<gst::Element> = vec![
-            src.clone().upcast(),
-            jitter,
-            depay,
-            dec,
-            sink.upcast(),
-        ];
+        let elements: Vec<gst::Element> =
+            vec![src.clone().upcast(), jitter, depay, dec, sink.upcast()];
         add_chain(&shared.pipeline, &elements.iter().collect::<Vec<_>>())?;
         for e in &elements {
             e.sync_state_with_parent().map_err(DownlinkError::build)?;

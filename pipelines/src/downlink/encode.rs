@@ -9,8 +9,8 @@
 //! out of reach so it never fragments (`rtph264pay` 1.22 FU-A-fragments any NAL above its MTU
 //! whatever the negotiated mode), and the output check drops (and counts) any payload that is not
 //! a single NAL unit or exceeds the MTU, then asks for an IDR to repair the picture. IDRs are
-//! forced with an upstream `GstForceKeyUnit` event into x264enc, all headers included;
-//! `config-interval=-1` repeats SPS/PPS before every IDR.
+//! forced with an upstream `GstForceKeyUnit` event into x264enc; `config-interval=-1` repeats
+//! SPS/PPS before every IDR.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -116,10 +116,13 @@ impl Encoder {
         Ok(Self { src, x264 })
     }
 
-    /// Makes the next frame an IDR with SPS/PPS.
+    /// Makes the next frame an IDR. SPS/PPS come with it from x264 and the payloader
+    /// (`config-interval=-1`); `all-headers` stays off because `GstVideoEncoder` would push the
+    /// headers again as a separate buffer, which `rtph264pay` sends as its own access unit with
+    /// the marker bit set (a spurious "frame" of parameter sets before every forced IDR).
     pub(crate) fn force_idr(&self) {
         let event = gst_video::UpstreamForceKeyUnitEvent::builder()
-            .all_headers(true)
+            .all_headers(false)
             .build();
         self.x264.send_event(event);
     }
@@ -160,7 +163,9 @@ impl OutputCheck {
             stats.bump(&stats.frames_encoded);
         }
         if h264_starts_idr(rtp.payload)
-            && self.last_idr_ts.swap(u64::from(rtp.timestamp), Ordering::Relaxed)
+            && self
+                .last_idr_ts
+                .swap(u64::from(rtp.timestamp), Ordering::Relaxed)
                 != u64::from(rtp.timestamp)
         {
             stats.bump(&stats.keyframes_sent);

@@ -151,10 +151,16 @@ mod tests {
         let mut s = IdrScheduler::new(&policy(&[]));
         s.poll(t0);
         s.idr_sent(t0);
-        assert_eq!(s.request(t0 + Duration::from_millis(100)), Request::Deferred);
+        assert_eq!(
+            s.request(t0 + Duration::from_millis(100)),
+            Request::Deferred
+        );
         s.idr_sent(t0 + Duration::from_millis(500));
         assert!(!s.poll(t0 + Duration::from_millis(1100)));
-        assert_eq!(s.request(t0 + Duration::from_millis(1200)), Request::Deferred);
+        assert_eq!(
+            s.request(t0 + Duration::from_millis(1200)),
+            Request::Deferred
+        );
         assert!(s.poll(t0 + Duration::from_millis(1500)));
     }
 }

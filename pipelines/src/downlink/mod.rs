@@ -133,9 +133,10 @@ impl Downlink {
         Ok((downlink, events))
     }
 
-    /// One VP8 RTP packet from Meet. The first packet of an SSRC starts its decoder; packets of
-    /// an SSRC that an [`assign`](Self::assign) left out are dropped (counted) until it is
-    /// assigned again. Fails only when the graph has ended.
+    /// One VP8 RTP packet from Meet. The first packet of an SSRC starts its decoder (and a
+    /// [`DownlinkEvent::KeyframeWanted`]). Once [`assign`](Self::assign) has been called, packets
+    /// of SSRCs not in the latest assignment are dropped (counted); before it, every SSRC is
+    /// taken. Fails only when the graph has ended.
     pub fn push_vp8_rtp(&self, ssrc: u32, packet: &[u8]) -> Result<(), DownlinkError> {
         self.shared.check_running()?;
         lock(&self.video_in).push(ssrc, packet)

@@ -63,7 +63,9 @@ pub fn h264_payload_type(payload: &[u8]) -> Option<u8> {
 pub fn h264_starts_idr(payload: &[u8]) -> bool {
     match h264_payload_type(payload) {
         Some(NAL_IDR) => true,
-        Some(NAL_FU_A) => payload.get(1).is_some_and(|fu| fu & 0x80 != 0 && fu & 0x1f == NAL_IDR),
+        Some(NAL_FU_A) => payload
+            .get(1)
+            .is_some_and(|fu| fu & 0x80 != 0 && fu & 0x1f == NAL_IDR),
         Some(NAL_STAP_A) => {
             let mut rest = payload.get(1..).unwrap_or_default();
             while rest.len() > 2 {
@@ -89,7 +91,10 @@ mod tests {
         p.extend_from_slice(&[0x65, 1, 2]);
         let r = RtpPacket::parse(&p).unwrap();
         assert!(r.marker);
-        assert_eq!((r.payload_type, r.sequence, r.timestamp, r.ssrc), (96, 7, 3000, 42));
+        assert_eq!(
+            (r.payload_type, r.sequence, r.timestamp, r.ssrc),
+            (96, 7, 3000, 42)
+        );
         assert_eq!(r.payload, &[0x65, 1, 2]);
         assert!(h264_starts_idr(r.payload));
         assert!(RtpPacket::parse(&p[..11]).is_none());

@@ -90,7 +90,11 @@ impl Default for KeyframePolicy {
     fn default() -> Self {
         Self {
             min_interval: Duration::from_secs(1),
-            start_idrs: vec![Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)],
+            start_idrs: vec![
+                Duration::ZERO,
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+            ],
             max_gop_frames: 300,
         }
     }
@@ -211,8 +215,11 @@ impl DownlinkSpec {
     pub fn validate(&self) -> Result<(), DownlinkError> {
         let v = &self.video;
         let bad = |why: String| Err(DownlinkError::Spec(why));
-        if v.width < 16 || v.height < 16 || v.width % 2 != 0 || v.height % 2 != 0 {
-            return bad(format!("output size {}x{} must be even, >= 16", v.width, v.height));
+        if v.width < 16 || v.height < 16 || !v.width.is_multiple_of(2) || !v.height.is_multiple_of(2) {
+            return bad(format!(
+                "output size {}x{} must be even, >= 16",
+                v.width, v.height
+            ));
         }
         if !(1..=60).contains(&v.fps) {
             return bad(format!("fps {} not in 1..=60", v.fps));
@@ -230,7 +237,7 @@ impl DownlinkSpec {
             return bad("max_gop_frames must be > 0".into());
         }
         let p = self.audio.ptime_ms;
-        if !(10..=60).contains(&p) || p % 10 != 0 {
+        if !(10..=60).contains(&p) || !p.is_multiple_of(10) {
             return bad(format!("ptime {p} ms not 10..=60 in steps of 10"));
         }
         if self.jitter_latency > Duration::from_secs(2) {
