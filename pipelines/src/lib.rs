@@ -15,8 +15,12 @@
 //! and Opus out), from plain specs ([`spec`]). SDP crosses as `String`; what happens comes
 //! out as [`MediaEvent`]s on a `std::sync::mpsc` channel. A failing element posts a
 //! [`MediaEvent::Error`] and stops that call's pipeline, never the process.
+//!
+//! [`downlink`] is the Meet→VTC graph: up to 8 VP8 streams decoded onto the 1+7 canvas, H.264
+//! RTP at a fixed rate, and up to 3 Opus streams mixed into G.711 RTP.
 
 pub mod capabilities;
+pub mod downlink;
 pub mod dtls_cert;
 pub mod error;
 pub mod events;

@@ -1,0 +1,225 @@
+//! The Meet→VTC downlink: up to 8 VP8 streams decoded onto the persistent 1+7 canvas, sent at a
+//! fixed rate as H.264 RTP, and up to 3 Opus streams mixed into G.711 RTP.
+//!
+//! ```text
+//! push_vp8_rtp(ssrc) → appsrc ! rtpjitterbuffer ! rtpvp8depay ! vp8dec ! appsink ─┐ (per SSRC)
+//! push_frame(tile)   ───────────────────────────────────────────────────────────────┤
+//!                                                   compose thread: kernels Canvas ◄┘
+//!                        tick thread (fixed fps, monotonic deadline, never waits) ──┐
+//!     appsrc ! x264enc ! video/x-h264 ! rtph264pay ! appsink → DownlinkEvent::VideoRtp
+//!
+//! push_opus_rtp(ssrc) → appsrc ! rtpjitterbuffer ! rtpopusdepay ! opusdec ! audioconvert
+//!     ! audioresample ─┐ (≤ 3)        live silence ─┤
+//!     audiomixer ! 8 kHz mono ! mulawenc|alawenc ! rtppcmupay|rtppcmapay ! appsink
+//!                                                               → DownlinkEvent::AudioRtp
+//! ```
+//!
+//! The canvas geometry is [`kernels::layout`]'s 1+7 layout (tile 0 the main tile, `3W/4 × 3H/4`
+//! at the top left; 1..=3 the right column; 4..=7 the bottom row; each `W/4 × H/4`), and
+//! each picture is fitted into its tile with black bars ([`kernels::canvas::Canvas::draw`]).
+//! Which SSRC goes in which tile is [`Downlink::assign`] (Meet's `videoAssignment`). A tile
+//! whose SSRC stops sending keeps its last picture; a tile with no SSRC shows the background.
+//!
+//! Everything leaves on one `std::sync::mpsc` channel of [`DownlinkEvent`]s. A bus error in a
+//! per-SSRC input ends that input only (a [`DownlinkEvent::DecodeError`]); any other element
+//! error ends the whole graph with [`DownlinkEvent::Error`] then [`DownlinkEvent::Stopped`].
+
+mod audio_mix;
+mod compose;
+mod decode;
+mod encode;
+pub mod error;
+mod graph;
+mod idr;
+pub mod rtp;
+pub mod spec;
+mod stats;
+
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use kernels::frame::I420View;
+use kernels::layout::TILE_COUNT;
+
+pub use error::DownlinkError;
+pub use spec::{
+    AudioOut, DownlinkSpec, G711Law, H264Level, H264Profile, KeyframePolicy, Packetization,
+    VideoOut,
+};
+pub use stats::DownlinkStats;
+
+use compose::ComposeMsg;
+use graph::Shared;
+use idr::Request;
+
+/// What the downlink reports, in order, on its channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownlinkEvent {
+    /// One H.264 RTP packet for the room system.
+    VideoRtp(Vec<u8>),
+    /// One G.711 RTP packet for the room system.
+    AudioRtp(Vec<u8>),
+    /// An input needs a keyframe from Meet (a new decoder, or loss seen by its depayloader):
+    /// the node should send a PLI for this SSRC.
+    KeyframeWanted {
+        /// The Meet SSRC.
+        ssrc: u32,
+    },
+    /// One input failed and was removed; a later packet of that SSRC starts it again.
+    DecodeError {
+        /// The Meet SSRC.
+        ssrc: u32,
+        /// GStreamer's message.
+        message: String,
+    },
+    /// The graph failed and has ended; [`DownlinkEvent::Stopped`] follows.
+    Error(DownlinkError),
+    /// The graph has ended (after an error, or [`Downlink::stop`]).
+    Stopped,
+}
+
+/// One running downlink graph. Every method takes `&self` and may be called from any thread.
+/// Dropping it stops the graph.
+pub struct Downlink {
+    shared: Arc<Shared>,
+    video_in: Arc<Mutex<decode::VideoInputs>>,
+    audio_in: Arc<Mutex<audio_mix::AudioInputs>>,
+    compose_tx: mpsc::Sender<ComposeMsg>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Downlink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Downlink")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Downlink {
+    /// Builds and starts the graph. Output starts at once (the background, then tiles as they
+    /// arrive) at the spec's fixed rate.
+    pub fn start(spec: DownlinkSpec) -> Result<(Self, Receiver<DownlinkEvent>), DownlinkError> {
+        spec.validate()?;
+        gst::init().map_err(|e| DownlinkError::Init(e.to_string()))?;
+        let (events_tx, events) = mpsc::channel();
+        let shared = Arc::new(Shared::new(&spec, events_tx)?);
+        let encoder = encode::Encoder::build(&shared, &spec)?;
+        let audio_in = audio_mix::AudioInputs::build(&shared, &spec)?;
+        let (compose_tx, compose_rx) = mpsc::channel();
+        let video_in = decode::VideoInputs::new(&shared, &spec, compose_tx.clone());
+        let video_in = Arc::new(Mutex::new(video_in));
+        let audio_in = Arc::new(Mutex::new(audio_in));
+        shared.start()?;
+        let canvas = compose::new_canvas(&spec)?;
+        let threads = vec![
+            compose::spawn_compose(Arc::clone(&canvas), compose_rx, Arc::clone(&shared))?,
+            compose::spawn_tick(canvas, encoder, &spec, Arc::clone(&shared))?,
+            graph::spawn_bus(
+                Arc::clone(&shared),
+                Arc::clone(&video_in),
+                Arc::clone(&audio_in),
+            )?,
+        ];
+        let downlink = Self {
+            shared,
+            video_in,
+            audio_in,
+            compose_tx,
+            threads: Mutex::new(threads),
+        };
+        Ok((downlink, events))
+    }
+
+    /// One VP8 RTP packet from Meet. The first packet of an SSRC starts its decoder (and a
+    /// [`DownlinkEvent::KeyframeWanted`]). Once [`assign`](Self::assign) has been called, packets
+    /// of SSRCs not in the latest assignment are dropped (counted); before it, every SSRC is
+    /// taken. Fails only when the graph has ended.
+    pub fn push_vp8_rtp(&self, ssrc: u32, packet: &[u8]) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        lock(&self.video_in).push(ssrc, packet)
+    }
+
+    /// One Opus RTP packet from Meet (up to 3 SSRCs are mixed; more are dropped and counted).
+    pub fn push_opus_rtp(&self, ssrc: u32, packet: &[u8]) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        lock(&self.audio_in).push(ssrc, packet)
+    }
+
+    /// An already-decoded picture for tile `tile` (0 main, 1..=7 thumbnails), drawn like a
+    /// decoded frame (it is copied; the view is not kept).
+    pub fn push_frame(&self, tile: usize, frame: &I420View<'_>) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        if tile >= TILE_COUNT {
+            return Err(DownlinkError::Spec(format!("no tile {tile}")));
+        }
+        self.compose_tx
+            .send(ComposeMsg::Frame {
+                tile,
+                frame: frame.to_frame(),
+            })
+            .map_err(|_| DownlinkError::Ended)
+    }
+
+    /// Which SSRC shows in which tile: `(canvas index, ssrc)` pairs, index 0 the main tile and
+    /// 1..=7 the thumbnails. Tiles not named show the background; decoders of SSRCs not named
+    /// are removed. An SSRC moved to another tile is redrawn there at once from its last frame.
+    pub fn assign(&self, tiles: &[(usize, u32)]) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        let mut map = [None; TILE_COUNT];
+        for &(tile, ssrc) in tiles {
+            let slot = map
+                .get_mut(tile)
+                .ok_or_else(|| DownlinkError::Spec(format!("no tile {tile}")))?;
+            *slot = Some(ssrc);
+        }
+        lock(&self.video_in).assign(&map);
+        self.compose_tx
+            .send(ComposeMsg::Assign(map))
+            .map_err(|_| DownlinkError::Ended)
+    }
+
+    /// A keyframe request from the room system (PLI/FIR). Coalesced and rate-limited: at most
+    /// one IDR per `min_interval`; a request while one is pending is dropped (counted).
+    pub fn request_keyframe(&self) {
+        let stats = &self.shared.stats;
+        stats.bump(&stats.keyframe_requests);
+        let outcome = lock(&self.shared.idr).request(std::time::Instant::now());
+        if outcome == Request::Dropped {
+            stats.bump(&stats.keyframe_requests_dropped);
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> DownlinkStats {
+        self.shared.stats.snapshot()
+    }
+
+    /// Whether the graph is still running (it ends on [`stop`](Self::stop) or an error).
+    pub fn is_running(&self) -> bool {
+        self.shared.check_running().is_ok()
+    }
+
+    /// Stops the graph and its threads; [`DownlinkEvent::Stopped`] is the last event.
+    pub fn stop(&self) {
+        self.shared.stop();
+        let _ = self.compose_tx.send(ComposeMsg::Stop);
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Downlink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Locks a mutex, taking the data even if a thread panicked while holding it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
