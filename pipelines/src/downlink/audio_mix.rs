@@ -77,6 +77,7 @@ impl AudioInputs {
         let sink = gst_app::AppSink::builder()
             .name("aout-sink")
             .sync(false)
+            .async_(false)
             .build();
         let weak = Arc::downgrade(shared);
         sink.set_callbacks(
@@ -187,7 +188,9 @@ impl AudioInputs {
             .static_pad("src")
             .expect("capsfilter has a src pad");
         out.link(&mixer_pad).map_err(DownlinkError::build)?;
-        for e in &elements {
+        // Downstream first: the appsrc must not push before its jitter buffer plays (see
+        // decode.rs).
+        for e in elements.iter().rev() {
             e.sync_state_with_parent().map_err(DownlinkError::build)?;
         }
         Ok(Input {

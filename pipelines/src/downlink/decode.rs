@@ -20,6 +20,11 @@ use crate::downlink::stats::Counters;
 /// The most decoders alive at once: one per tile, and a few for SSRCs on their way in or out.
 const MAX_INPUTS: usize = TILE_COUNT + 4;
 
+/// Consecutive undecodable frames after which a decoder fails (a bus error: its input is removed
+/// and counted, and the next packet starts a fresh one). With vp8dec's default of -1 the errors
+/// never reach the bus at all (`GstVideoDecoder` only logs them), so they could not be counted.
+const MAX_DECODE_ERRORS: i32 = 10;
+
 struct Input {
     src: gst_app::AppSrc,
     elements: Vec<gst::Element>,
@@ -131,6 +136,7 @@ impl VideoInputs {
         depay.set_property("request-keyframe", true);
         let dec = make("vp8dec", &name("dec"))?;
         dec.set_property("threads", 1u32);
+        dec.set_property("max-errors", MAX_DECODE_ERRORS);
         let sink = gst_app::AppSink::builder()
             .name(name("sink"))
             .caps(
@@ -139,6 +145,7 @@ impl VideoInputs {
                     .build(),
             )
             .sync(false)
+            .async_(false)
             .max_buffers(2)
             .drop(true)
             .build();
@@ -175,7 +182,11 @@ impl VideoInputs {
         let elements: Vec<gst::Element> =
             vec![src.clone().upcast(), jitter, depay, dec, sink.upcast()];
         add_chain(&shared.pipeline, &elements.iter().collect::<Vec<_>>())?;
-        for e in &elements {
+        // Downstream first, and the appsink with `async=false`: an input added to the playing
+        // pipeline must not make it lose its state (an async sink) or start pushing before its
+        // jitter buffer plays; either way the appsrc's serialized start-up query into
+        // rtpjitterbuffer could wait forever and the input never decoded.
+        for e in elements.iter().rev() {
             e.sync_state_with_parent().map_err(DownlinkError::build)?;
         }
         Ok(Input { src, elements })

@@ -92,6 +92,7 @@ impl Encoder {
         let sink = gst_app::AppSink::builder()
             .name("venc-sink")
             .sync(false)
+            .async_(false)
             .build();
         let check = OutputCheck {
             shared: Arc::downgrade(shared),

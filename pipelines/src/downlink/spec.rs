@@ -215,7 +215,11 @@ impl DownlinkSpec {
     pub fn validate(&self) -> Result<(), DownlinkError> {
         let v = &self.video;
         let bad = |why: String| Err(DownlinkError::Spec(why));
-        if v.width < 16 || v.height < 16 || !v.width.is_multiple_of(2) || !v.height.is_multiple_of(2) {
+        if v.width < 16
+            || v.height < 16
+            || !v.width.is_multiple_of(2)
+            || !v.height.is_multiple_of(2)
+        {
             return bad(format!(
                 "output size {}x{} must be even, >= 16",
                 v.width, v.height
