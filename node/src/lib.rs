@@ -31,6 +31,7 @@ pub mod calls;
 pub mod capabilities;
 pub mod capacity;
 pub mod config;
+pub mod demo;
 pub mod dry_run;
 pub mod error;
 pub mod fuzzing;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod keyframes;
 pub mod meet_leg;
+pub mod peers;
 pub mod plan;
 pub mod spec;
 pub mod uplink;

@@ -19,7 +19,8 @@ use meet::connector::{
 };
 use meet::protocol::DataChannel;
 use meet::session::SessionSettings;
-use pipelines::{MediaEvent, MeetLeg, MeetLegSpec, UplinkSpec};
+use pipelines::downlink::{Downlink, DownlinkEvent, DownlinkSpec};
+use pipelines::{MediaEvent, MeetLeg, MeetLegSpec, ReceivedKind, UplinkSpec};
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -50,16 +51,60 @@ pub(crate) struct CallPlan {
     pub(crate) local_ip: std::net::IpAddr,
     pub(crate) meet_spec: MeetLegSpec,
     pub(crate) uplink_spec: UplinkSpec,
+    pub(crate) downlink_spec: DownlinkSpec,
     /// The ports this call holds (the room system's streams, the Meet leg's ICE port): freed
     /// when the task ends.
     pub(crate) ports: Vec<PortPair>,
     pub(crate) commands: LegCommands,
 }
 
+/// The media plane of one call, once built.
+struct Media {
+    leg: MeetLeg,
+    events: std_mpsc::Receiver<MediaEvent>,
+    downlink: Arc<Downlink>,
+    downlink_events: std_mpsc::Receiver<DownlinkEvent>,
+    offer: String,
+}
+
+/// Builds the Meet leg (with its uplink) and the downlink, joins them (what Meet sends goes to
+/// the downlink), and makes the offer. Blocks: run it off the runtime.
+fn build_media(
+    meet_spec: &MeetLegSpec,
+    uplink_spec: &UplinkSpec,
+    downlink_spec: DownlinkSpec,
+) -> Result<Media, String> {
+    let (leg, events) = MeetLeg::new(meet_spec, uplink_spec).map_err(|e| e.to_string())?;
+    let (downlink, downlink_events) = Downlink::start(downlink_spec).map_err(|e| e.to_string())?;
+    let downlink = Arc::new(downlink);
+    let to_downlink = Arc::clone(&downlink);
+    leg.on_receive(Arc::new(move |kind, packet| {
+        let Some(ssrc) = packet
+            .get(8..12)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        else {
+            return;
+        };
+        // The downlink refuses packets only once it has ended; the task hears of that.
+        let _ = match kind {
+            ReceivedKind::Video => to_downlink.push_vp8_rtp(ssrc, packet),
+            ReceivedKind::Audio => to_downlink.push_opus_rtp(ssrc, packet),
+        };
+    }));
+    let offer = leg.create_offer().map_err(|e| e.to_string())?;
+    Ok(Media {
+        leg,
+        events,
+        downlink,
+        downlink_events,
+        offer,
+    })
+}
+
 /// Results of the work the task starts off the loop.
 enum Done {
     Resolved(Result<ConferenceRef, MeetError>),
-    Media(Result<(MeetLeg, std_mpsc::Receiver<MediaEvent>, String), String>),
+    Media(Result<Media, String>),
     Connected(Result<ConnectOutcome, MeetError>),
 }
 
@@ -83,6 +128,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         local_ip,
         meet_spec,
         uplink_spec,
+        downlink_spec,
         ports: _ports,
         commands,
     } = plan;
@@ -91,6 +137,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     let (media_tx, mut media_events) = mpsc::unbounded_channel::<MediaEvent>();
     let mut vtc_plans = Some(vtc);
     let mut leg: Option<Arc<MeetLeg>> = None;
+    let mut downlink: Option<Arc<Downlink>> = None;
     // The room system's sockets: held, not read, until the media plane is closed.
     let mut _vtc_media: Option<VtcMedia> = None;
     let mut open_channels = 0usize;
@@ -107,16 +154,15 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     });
                 }
                 CallOutput::CreateOffer => {
-                    let (meet_spec, uplink_spec, done) =
-                        (meet_spec.clone(), uplink_spec.clone(), done_tx.clone());
-                    // Building the pipeline and gathering ICE block: off the runtime.
+                    let (meet_spec, uplink_spec, downlink_spec, done) = (
+                        meet_spec.clone(),
+                        uplink_spec.clone(),
+                        downlink_spec.clone(),
+                        done_tx.clone(),
+                    );
+                    // Building the pipelines and gathering ICE block: off the runtime.
                     tokio::task::spawn_blocking(move || {
-                        let built = MeetLeg::new(&meet_spec, &uplink_spec)
-                            .and_then(|(leg, events)| {
-                                let offer = leg.create_offer()?;
-                                Ok((leg, events, offer))
-                            })
-                            .map_err(|e| e.to_string());
+                        let built = build_media(&meet_spec, &uplink_spec, downlink_spec);
                         let _ = done.send(Done::Media(built));
                     });
                 }
@@ -144,7 +190,21 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     }
                 }
                 CallOutput::Assign(assignment) => {
-                    debug!(canvases = assignment.canvases.len(), "video assignment");
+                    // Canvas ids are 1 (the main canvas) to 8; tiles are 0 to 7.
+                    let tiles: Vec<(usize, u32)> = assignment
+                        .canvases
+                        .iter()
+                        .filter_map(|c| {
+                            let tile = usize::try_from(c.canvas_id).ok()?.checked_sub(1)?;
+                            Some((tile, c.ssrc))
+                        })
+                        .collect();
+                    debug!(?tiles, "video assignment");
+                    if let Some(downlink) = &downlink
+                        && let Err(error) = downlink.assign(&tiles)
+                    {
+                        debug!("assignment not applied: {error}");
+                    }
                 }
                 CallOutput::Leg(command) => {
                     let _ = commands.send((call_id.clone(), command));
@@ -152,6 +212,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 CallOutput::CloseMedia => {
                     _vtc_media = None;
                     leg = None;
+                    if let Some(downlink) = downlink.take() {
+                        // Joins the downlink's threads: off the runtime.
+                        tokio::task::spawn_blocking(move || downlink.stop());
+                    }
                 }
                 CallOutput::Ended { ending, outcome } => {
                     metrics.count_gateway_ending(ending.label());
@@ -172,14 +236,17 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
             Some(result) = done.recv() => match result {
                 Done::Resolved(result) => call.on_resolved(result, Instant::now()),
                 Done::Connected(result) => call.on_connected(result, Instant::now()),
-                Done::Media(Ok((built, events, offer))) => {
+                Done::Media(Ok(media)) => {
+                    let Media { leg: built, events, downlink: down, downlink_events, offer } = media;
                     debug!(bytes = offer.len(), "media plane built, offer made");
                     let built = Arc::new(built);
                     forward_events(events, media_tx.clone());
-                    match start_vtc_media(local_ip, vtc_plans.take(), &built, &detail, &metrics) {
-                        Ok(media) => {
-                            _vtc_media = Some(media);
+                    match start_vtc_media(local_ip, vtc_plans.take(), &built, &down, &detail, &metrics) {
+                        Ok(vtc) => {
+                            send_downlink(downlink_events, &vtc, media_tx.clone());
+                            _vtc_media = Some(vtc);
                             leg = Some(built);
+                            downlink = Some(down);
                             call.on_offer(Ok(offer), Instant::now());
                         }
                         Err(error) => call.on_offer(Err(error), Instant::now()),
@@ -237,11 +304,44 @@ fn forward_events(events: std_mpsc::Receiver<MediaEvent>, to: mpsc::UnboundedSen
         .unwrap_or_else(|e| warn!("cannot start the media event thread: {e}"));
 }
 
-/// Binds the room system's sockets, feeding what it sends into the uplink.
+/// Sends what the downlink makes to the room system, from a thread of its own (the downlink
+/// reports on a std channel); a failed downlink ends the call.
+fn send_downlink(
+    events: std_mpsc::Receiver<DownlinkEvent>,
+    vtc: &VtcMedia,
+    task: mpsc::UnboundedSender<MediaEvent>,
+) {
+    let (audio, video) = (vtc.senders[0].clone(), vtc.senders[1].clone());
+    std::thread::Builder::new()
+        .name("tcn-downlink-out".to_owned())
+        .spawn(move || {
+            while let Ok(event) = events.recv() {
+                match event {
+                    DownlinkEvent::VideoRtp(packet) => video.send_rtp(&packet),
+                    DownlinkEvent::AudioRtp(packet) => audio.send_rtp(&packet),
+                    DownlinkEvent::Error(error) => {
+                        let _ = task.send(MediaEvent::Error(pipelines::PipelineError::Element {
+                            element: "downlink".to_owned(),
+                            message: error.to_string(),
+                            debug: None,
+                        }));
+                    }
+                    DownlinkEvent::Stopped => break,
+                    other => debug!(?other, "downlink event"),
+                }
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| warn!("cannot start the downlink sender thread: {e}"));
+}
+
+/// Binds the room system's sockets, feeding what it sends into the uplink and its keyframe
+/// requests (PLI, FIR) into the downlink's encoder.
 fn start_vtc_media(
     local_ip: std::net::IpAddr,
     plans: Option<Vec<VtcStreamPlan>>,
     leg: &Arc<MeetLeg>,
+    downlink: &Arc<Downlink>,
     detail: &Arc<CallDetail>,
     metrics: &Metrics,
 ) -> Result<VtcMedia, String> {
@@ -249,6 +349,8 @@ fn start_vtc_media(
     for plan in &mut plans {
         let input = leg.input();
         plan.sink = if plan.media == "video" {
+            let downlink = Arc::clone(downlink);
+            plan.on_keyframe_request = Some(Arc::new(move || downlink.request_keyframe()));
             Arc::new(move |packet| {
                 let _ = input.push_video_rtp(packet);
             })

@@ -15,6 +15,9 @@ use std::sync::Arc;
 
 use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
+use pipelines::downlink::{
+    AudioOut, DownlinkSpec, G711Law, H264Level, H264Profile, Packetization, VideoOut,
+};
 use pipelines::{G711, MeetLegSpec, PortRange, UplinkSpec};
 use signaling::sdp::{AudioCodec, LocalCapabilities, NegotiatedMedia, VideoCodec};
 use signaling::sip::message::{NameAddr, Request, Response};
@@ -137,7 +140,7 @@ pub(crate) fn start(
         &gateway_caps(),
     )
     .map_err(|code| request.response(status(code)))?;
-    let (uplink_spec, vtc) = vtc_streams(&negotiated).ok_or_else(|| {
+    let (uplink_spec, downlink_spec, vtc) = vtc_streams(&negotiated).ok_or_else(|| {
         request
             .response(status(488))
             .with_reason("Not Acceptable Here - H.264 video and G.711 audio are required")
@@ -187,6 +190,7 @@ pub(crate) fn start(
         local_ip: new.address,
         meet_spec,
         uplink_spec,
+        downlink_spec,
         ports: vec![audio, video, ice],
         commands: commands.clone(),
     };
@@ -203,9 +207,11 @@ pub(crate) fn start(
     })
 }
 
-/// The uplink's input and the room system's streams, when the answer took H.264 video and
-/// G.711 audio.
-fn vtc_streams(negotiated: &NegotiatedMedia) -> Option<(UplinkSpec, Vec<VtcStreamPlan>)> {
+/// The uplink's input, the downlink's output and the room system's streams, when the answer
+/// took H.264 video and G.711 audio.
+fn vtc_streams(
+    negotiated: &NegotiatedMedia,
+) -> Option<(UplinkSpec, DownlinkSpec, Vec<VtcStreamPlan>)> {
     let audio = negotiated.audio.as_ref()?;
     let video = negotiated.video.as_ref()?;
     let law = match audio.format.codec {
@@ -213,15 +219,63 @@ fn vtc_streams(negotiated: &NegotiatedMedia) -> Option<(UplinkSpec, Vec<VtcStrea
         AudioCodec::Pcma => G711::ALaw,
         AudioCodec::G722 | AudioCodec::Opus => return None,
     };
-    if !matches!(video.format.codec, VideoCodec::H264 { .. }) {
+    let VideoCodec::H264 {
+        profile_level_id,
+        packetization_modes,
+    } = &video.format.codec
+    else {
         return None;
-    }
+    };
     let uplink = UplinkSpec {
         h264_payload_type: video.payload_type,
         h264_clock_rate: video.format.clock_rate,
         audio: law,
         audio_payload_type: audio.payload_type,
         ..UplinkSpec::default()
+    };
+    // What the room system receives: the 1+7 composite at 720p in the negotiated profile,
+    // at most the level it said it decodes, in the agreed packetization mode.
+    use signaling::sdp::H264Profile as Sdp;
+    let level = video
+        .format
+        .h264_send_level
+        .and_then(|level| H264Level::from_idc(level.level_idc()))
+        .unwrap_or_default();
+    let downlink = DownlinkSpec {
+        video: VideoOut {
+            profile: match profile_level_id.profile() {
+                Sdp::Baseline => H264Profile::Baseline,
+                Sdp::Main => H264Profile::Main,
+                Sdp::High | Sdp::ConstrainedHigh => H264Profile::High,
+                Sdp::ConstrainedBaseline | Sdp::Extended | Sdp::Other(_) => {
+                    H264Profile::ConstrainedBaseline
+                }
+            },
+            level,
+            packetization: if packetization_modes.first() == Some(&0) {
+                Packetization::SingleNal
+            } else {
+                Packetization::NonInterleaved
+            },
+            payload_type: video.payload_type,
+            ssrc: rand::random(),
+            ..VideoOut::default()
+        },
+        audio: AudioOut {
+            law: match law {
+                G711::MuLaw => G711Law::MuLaw,
+                G711::ALaw => G711Law::ALaw,
+            },
+            payload_type: audio.payload_type,
+            ptime_ms: audio
+                .format
+                .ptime_ms
+                .filter(|ms| (10..=60).contains(ms) && ms % 10 == 0)
+                .unwrap_or(20),
+            ssrc: rand::random(),
+        },
+        // webrtcbin's jitter buffer has already ordered Meet's packets.
+        jitter_latency: std::time::Duration::from_millis(20),
     };
     let plan = |media: &'static str,
                 local: &signaling::sdp::Endpoint,
@@ -239,6 +293,7 @@ fn vtc_streams(negotiated: &NegotiatedMedia) -> Option<(UplinkSpec, Vec<VtcStrea
     };
     Some((
         uplink,
+        downlink,
         vec![
             plan(
                 "audio",

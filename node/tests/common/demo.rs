@@ -17,6 +17,7 @@ pub struct Demo {
     /// The space id (without `spaces/`).
     pub space: String,
     pub long_id: String,
+    pub meeting_code: String,
 }
 
 impl Demo {
@@ -53,6 +54,7 @@ impl Demo {
                 .trim_start_matches("spaces/")
                 .to_owned(),
             long_id: backend["demo"]["long_id"].as_str().unwrap().to_owned(),
+            meeting_code: backend["demo"]["meeting_code"].as_str().unwrap().to_owned(),
         }
     }
 

@@ -1,0 +1,8 @@
+//! Synthetic peers for the demo (`make demo`) and the end-to-end tests: a room system that
+//! places an H.264 + G.711 call ([`vtc::Vtc`]) and Meet participants that join meet-sim with
+//! the node's own Meet leg ([`participant::Participant`]). Real encoders, decoders and network
+//! stacks; only the cameras, microphones and screens are synthetic.
+
+pub mod http;
+pub mod participant;
+pub mod vtc;

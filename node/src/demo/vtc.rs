@@ -1,0 +1,240 @@
+//! A synthetic room system: a SIP caller on a UDP socket of its own that places an H.264 +
+//! G.711 (µ-law) call, sends a GStreamer-made picture (bars or a colour) and a tone on its own
+//! RTP sockets, and decodes what the node sends back (the 1+7 composite and the audio mix).
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pipelines::peers::{AudioProbe, Pattern, RtpSource, VideoProbe};
+use signaling::sdp::{MediaKind, SessionDescription};
+use signaling::sip::message::{Message, Response};
+
+/// H.264 payload type the synthetic room system offers.
+pub const VTC_H264_PT: u8 = 96;
+
+/// One call from the synthetic room system.
+pub struct Vtc {
+    sip: UdpSocket,
+    node: SocketAddr,
+    call_id: String,
+    user: String,
+    to_tag: String,
+    /// How long from the INVITE to the 200.
+    pub setup_time: Duration,
+    video: Arc<VideoProbe>,
+    audio: Arc<AudioProbe>,
+    stop: Arc<AtomicBool>,
+    receivers: Vec<JoinHandle<()>>,
+    _sources: Vec<RtpSource>,
+}
+
+impl std::fmt::Debug for Vtc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vtc")
+            .field("call_id", &self.call_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vtc {
+    /// Calls `user@node` and waits (up to `answer_within`) for the 200; then ACKs and starts
+    /// the media: `pattern` at 1280×720 and 30 fps, and a tone at `tone_hz`.
+    pub fn call(
+        node: SocketAddr,
+        user: &str,
+        pattern: Pattern,
+        tone_hz: f64,
+        answer_within: Duration,
+    ) -> Result<Self, String> {
+        let io = |e: std::io::Error| e.to_string();
+        let sip = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
+        let audio_rtp = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
+        let video_rtp = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
+        let port = |s: &UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
+        let call_id = format!("{:016x}@vtc", rand::random::<u64>());
+        let body = format!(
+            "v=0\r\no=vtc 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n\
+             m=video {} RTP/AVP {VTC_H264_PT}\r\na=rtpmap:{VTC_H264_PT} H264/90000\r\n\
+             a=fmtp:{VTC_H264_PT} profile-level-id=42e01f;packetization-mode=1\r\n\
+             a=rtcp-fb:{VTC_H264_PT} nack pli\r\n",
+            port(&audio_rtp),
+            port(&video_rtp),
+        );
+        let invite = format!(
+            "INVITE sip:{user}@{node} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bK-{b:08x}\r\n\
+             Max-Forwards: 70\r\nFrom: \"Demo room\" <sip:room@127.0.0.1>;tag=vtc\r\n\
+             To: <sip:{user}@{node}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:room@127.0.0.1:{p}>\r\nContent-Type: application/sdp\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len(),
+            p = port(&sip),
+            b = rand::random::<u32>(),
+        );
+        let started = Instant::now();
+        sip.send_to(invite.as_bytes(), node).map_err(io)?;
+        let ok = loop {
+            let left = answer_within.saturating_sub(started.elapsed());
+            let response = response(&sip, left)?;
+            match response.status.code() {
+                100..=199 => {}
+                200 => break response,
+                code => return Err(format!("the call was refused: {code} {}", response.reason)),
+            }
+        };
+        let setup_time = started.elapsed();
+        let to_tag = ok
+            .to()
+            .ok()
+            .and_then(|to| to.tag().map(str::to_owned))
+            .ok_or("a 200 without a To tag")?;
+        let answer = SessionDescription::parse(&String::from_utf8_lossy(&ok.body))
+            .map_err(|e| format!("the node's SDP: {e}"))?;
+        let media_port = |kind: MediaKind| {
+            answer
+                .media
+                .iter()
+                .find(|m| m.media == kind)
+                .map(|m| SocketAddr::new(node.ip(), m.port))
+        };
+        let (audio_to, video_to) = (
+            media_port(MediaKind::Audio).ok_or("no audio in the answer")?,
+            media_port(MediaKind::Video).ok_or("no video in the answer")?,
+        );
+        let mut vtc = Self {
+            sip,
+            node,
+            call_id,
+            user: user.to_owned(),
+            to_tag,
+            setup_time,
+            video: Arc::new(VideoProbe::h264(VTC_H264_PT).map_err(|e| e.to_string())?),
+            audio: Arc::new(AudioProbe::g711(false, 0).map_err(|e| e.to_string())?),
+            stop: Arc::new(AtomicBool::new(false)),
+            receivers: Vec::new(),
+            _sources: Vec::new(),
+        };
+        vtc.send_in_dialog("ACK", 1)?;
+        let send = |socket: &UdpSocket, to: SocketAddr| -> Result<_, String> {
+            let socket = socket.try_clone().map_err(io)?;
+            Ok(Box::new(move |packet: &[u8]| {
+                let _ = socket.send_to(packet, to);
+            }) as Box<dyn Fn(&[u8]) + Send + Sync>)
+        };
+        vtc._sources = vec![
+            RtpSource::h264(
+                pattern,
+                (1280, 720, 30),
+                VTC_H264_PT,
+                send(&video_rtp, video_to)?,
+            )
+            .map_err(|e| e.to_string())?,
+            RtpSource::g711_tone(tone_hz, false, 0, send(&audio_rtp, audio_to)?)
+                .map_err(|e| e.to_string())?,
+        ];
+        let video = Arc::clone(&vtc.video);
+        let audio = Arc::clone(&vtc.audio);
+        vtc.receivers = vec![
+            receive(video_rtp, Arc::clone(&vtc.stop), move |p| video.push(p)),
+            receive(audio_rtp, Arc::clone(&vtc.stop), move |p| audio.push(p)),
+        ];
+        Ok(vtc)
+    }
+
+    /// What the room system decodes from the node's H.264.
+    pub fn video(&self) -> &VideoProbe {
+        &self.video
+    }
+
+    /// The last second of the node's audio, decoded (8 kHz).
+    pub fn audio_samples(&self) -> Vec<i16> {
+        self.audio.samples()
+    }
+
+    /// Hangs up (BYE) and returns the status of the answer.
+    pub fn hang_up(&mut self) -> Result<u16, String> {
+        self.send_in_dialog("BYE", 2)?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = response(&self.sip, left)?;
+            if r.cseq().is_ok_and(|c| c.method.as_str() == "BYE") {
+                return Ok(r.status.code());
+            }
+        }
+    }
+
+    fn send_in_dialog(&self, method: &str, cseq: u32) -> Result<(), String> {
+        let port = self.sip.local_addr().map(|a| a.port()).unwrap_or(0);
+        let request = format!(
+            "{method} sip:{user}@{node} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}{b:08x}\r\n\
+             Max-Forwards: 70\r\nFrom: \"Demo room\" <sip:room@127.0.0.1>;tag=vtc\r\n\
+             To: <sip:{user}@{node}>;tag={tag}\r\nCall-ID: {id}\r\nCSeq: {cseq} {method}\r\n\
+             Content-Length: 0\r\n\r\n",
+            user = self.user,
+            node = self.node,
+            tag = self.to_tag,
+            id = self.call_id,
+            b = rand::random::<u32>(),
+        );
+        self.sip
+            .send_to(request.as_bytes(), self.node)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Vtc {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for receiver in self.receivers.drain(..) {
+            let _ = receiver.join();
+        }
+    }
+}
+
+/// The next SIP response on `socket` within `limit` (requests are skipped).
+fn response(socket: &UdpSocket, limit: Duration) -> Result<Response, String> {
+    let deadline = Instant::now() + limit;
+    let mut buf = vec![0; 65_535];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("no SIP answer in time".to_owned());
+        }
+        socket
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
+        let Ok(len) = socket.recv(&mut buf) else {
+            continue;
+        };
+        if let Ok(Message::Response(response)) = Message::parse(&buf[..len]) {
+            return Ok(response);
+        }
+    }
+}
+
+/// Reads RTP from `socket` into `sink` until `stop`.
+fn receive(
+    socket: UdpSocket,
+    stop: Arc<AtomicBool>,
+    sink: impl Fn(&[u8]) + Send + 'static,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut buf = vec![0; 2048];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(len) = socket.recv(&mut buf)
+                && len >= 12
+                && !(192..=223).contains(&buf[1])
+            {
+                sink(&buf[..len]);
+            }
+        }
+    })
+}

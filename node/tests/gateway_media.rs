@@ -1,0 +1,197 @@
+//! Media both ways through a gateway call, checked by pixels and by spectrum.
+//!
+//! Two Meet participants (the node's own Meet leg joined to meet-sim's participant endpoint,
+//! each sending a solid colour and a 440 Hz tone) and a room system (a SIP caller sending SMPTE
+//! bars and a 1 kHz tone as H.264 + G.711, and decoding what it gets back). The room system's
+//! picture is the 1+7 composite: the participants' colours are in the tiles the conference's
+//! video assignment gave them, and move when the active speaker changes. The participants see
+//! the room system's bars at 1280×720 and hear its 1 kHz tone; the room system hears 440 Hz.
+//! Decoded frames of each direction are saved as PNG (`target/gateway-media/`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::demo::Demo;
+use common::eventually;
+use kernels::frame::{I420Frame, Yuv};
+use kernels::layout::Layout;
+use node::demo::participant::Participant;
+use node::demo::vtc::Vtc;
+use pipelines::PortRange;
+use pipelines::peers::{PROBE_RATE, Pattern, dominant_frequency};
+use serde_json::json;
+
+const RED: u32 = 0xdd_2222;
+const BLUE: u32 = 0x22_22dd;
+
+fn close(a: Yuv, b: Yuv, tolerance: i16) -> bool {
+    let d = |x: u8, y: u8| (i16::from(x) - i16::from(y)).abs() <= tolerance;
+    d(a.y, b.y) && d(a.u, b.u) && d(a.v, b.v)
+}
+
+fn rgb(colour: u32) -> Yuv {
+    Yuv::from_rgb([(colour >> 16) as u8, (colour >> 8) as u8, colour as u8])
+}
+
+/// The colour at the centre of tile `tile` of a 1+7 composite.
+fn tile_centre(frame: &I420Frame, tile: usize) -> Yuv {
+    let layout = Layout::one_plus_seven(frame.width(), frame.height()).unwrap();
+    let (x, y) = layout.tile(tile).unwrap().center();
+    frame.pixel(x, y)
+}
+
+fn save(frame: &I420Frame, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gateway-media");
+    std::fs::create_dir_all(&dir).unwrap();
+    frame.write_png(dir.join(name)).unwrap();
+}
+
+/// Distinct colours (by chroma, ±24) along the row at a third of the height.
+fn distinct_colours(frame: &I420Frame) -> usize {
+    let mut seen: Vec<Yuv> = Vec::new();
+    let y = frame.height() / 3;
+    for x in (0..frame.width()).step_by(16) {
+        let p = frame.pixel(x, y);
+        if !seen.iter().any(|s| close(*s, p, 24)) {
+            seen.push(p);
+        }
+    }
+    seen.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_and_audio_cross_the_gateway_both_ways() {
+    let demo = Demo::start(28_800, "").await;
+    let (sim, code) = (demo.sim, demo.meeting_code.clone());
+    let join = |name: &'static str, colour: u32, ports: u16| {
+        let code = code.clone();
+        tokio::task::spawn_blocking(move || {
+            Participant::join(
+                sim,
+                &code,
+                name,
+                (Pattern::Solid(colour), 640, 360),
+                440.0,
+                PortRange {
+                    min: ports,
+                    max: ports + 9,
+                },
+                1,
+            )
+            .unwrap()
+        })
+    };
+    let red = join("Red", RED, 29_000).await.unwrap();
+    let blue = join("Blue", BLUE, 29_010).await.unwrap();
+    let (sip, long_id) = (demo.sip, demo.long_id.clone());
+    let vtc = tokio::task::spawn_blocking(move || {
+        Vtc::call(
+            sip,
+            &long_id,
+            Pattern::Bars,
+            1000.0,
+            Duration::from_secs(20),
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let gateway = demo.gateways(Some("STATE_JOINED")).await[0]["participantId"]
+        .as_i64()
+        .unwrap();
+
+    // The gateway speaks: both participants show it on their one canvas, and the room system's
+    // main tile and first thumbnail show the two participants.
+    let speak = |pid: i64| {
+        let space = demo.space.clone();
+        let demo = &demo;
+        async move {
+            let (status, body) = demo
+                .sim_post(
+                    &format!("/sim/spaces/{space}:setActiveSpeaker"),
+                    json!({"participantId": pid}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body:#}");
+        }
+    };
+    speak(gateway).await;
+    let (red_yuv, blue_yuv) = (rgb(RED), rgb(BLUE));
+    let composite_ok = eventually(Duration::from_secs(20), || async {
+        vtc.video().latest().is_some_and(|f| {
+            let (main, first) = (tile_centre(&f, 0), tile_centre(&f, 1));
+            (close(main, red_yuv, 12) && close(first, blue_yuv, 12))
+                || (close(main, blue_yuv, 12) && close(first, red_yuv, 12))
+        })
+    })
+    .await;
+    let composite = vtc
+        .video()
+        .latest()
+        .expect("the room system decodes the composite");
+    save(&composite, "vtc-view.png");
+    assert!(
+        composite_ok,
+        "tiles 0 and 1: {:?} {:?}, want red and blue",
+        tile_centre(&composite, 0),
+        tile_centre(&composite, 1)
+    );
+    assert_eq!((composite.width(), composite.height()), (1280, 720));
+
+    // The active speaker moves to Blue: Blue takes the room system's main tile.
+    speak(blue.participant_id).await;
+    let moved = eventually(Duration::from_secs(10), || async {
+        vtc.video()
+            .latest()
+            .is_some_and(|f| close(tile_centre(&f, 0), blue_yuv, 12))
+    })
+    .await;
+    let after = vtc.video().latest().unwrap();
+    save(&after, "vtc-view-blue-speaks.png");
+    assert!(moved, "main tile {:?}, want blue", tile_centre(&after, 0));
+
+    // Red sees the room system's bars, at the 720p layer.
+    speak(gateway).await;
+    let bars = eventually(Duration::from_secs(15), || async {
+        red.video()
+            .latest()
+            .is_some_and(|f| f.width() == 1280 && distinct_colours(&f) >= 5)
+    })
+    .await;
+    let seen = red
+        .video()
+        .latest()
+        .expect("Red decodes the gateway's video");
+    save(&seen, "meet-view.png");
+    assert!(
+        bars,
+        "Red sees {}x{} with {} colours",
+        seen.width(),
+        seen.height(),
+        distinct_colours(&seen)
+    );
+
+    // Audio both ways: the room system hears 440 Hz; a participant hears 1 kHz.
+    let vtc_hears = eventually(Duration::from_secs(10), || async {
+        let (freq, share) = dominant_frequency(&vtc.audio_samples(), PROBE_RATE);
+        (freq - 440.0).abs() <= 10.0 && share > 0.5
+    })
+    .await;
+    let (freq, share) = dominant_frequency(&vtc.audio_samples(), PROBE_RATE);
+    assert!(vtc_hears, "the room system hears {freq} Hz ({share:.2})");
+    let red_hears = eventually(Duration::from_secs(10), || async {
+        red.audio_samples().iter().any(|s| {
+            let (freq, share) = dominant_frequency(s, PROBE_RATE);
+            (freq - 1000.0).abs() <= 10.0 && share > 0.5
+        })
+    })
+    .await;
+    let heard: Vec<(f64, f64)> = red
+        .audio_samples()
+        .iter()
+        .map(|s| dominant_frequency(s, PROBE_RATE))
+        .collect();
+    assert!(red_hears, "Red hears {heard:?}");
+    drop((red, blue, vtc));
+}
