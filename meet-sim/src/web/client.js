@@ -224,15 +224,29 @@ async function statsSummary(pc) {
   };
 }
 
-/** Resolves once ICE gathering is complete (vanilla ICE: the offer carries the candidates). */
-function gatheringComplete(pc) {
-  return new Promise(resolve => {
+/**
+ * Resolves once ICE gathering is complete (vanilla ICE: the offer carries the candidates);
+ * rejects when it is still not after `timeoutMs`.
+ */
+export function gatheringComplete(pc, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
     if (pc.iceGatheringState === 'complete') return resolve();
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState === 'complete') resolve();
-    });
+    const timer = setTimeout(() => {
+      pc.removeEventListener('icegatheringstatechange', changed);
+      reject(new Error(`still ${pc.iceGatheringState} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    function changed() {
+      if (pc.iceGatheringState !== 'complete') return;
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', changed);
+      resolve();
+    }
+    pc.addEventListener('icegatheringstatechange', changed);
   });
 }
+
+/** Whether `sdp` has a UDP candidate line (meet-sim's ICE is UDP only). */
+const hasUdpCandidate = sdp => /^a=candidate:\S+ \d+ udp /im.test(sdp);
 
 /**
  * The signalling both pages share. `pc` already has its transceivers and `channels` (from
@@ -263,6 +277,9 @@ export async function connect(pc, channels, { canvases, join }) {
     step = 'ICE gathering';
     await gatheringComplete(pc);
     tcn.offer = pc.localDescription.sdp;
+    // Sent all the same (the server judges offers), but ICE with meet-sim cannot work
+    // without one, so the page says so rather than failing later as a mere "failed".
+    if (!hasUdpCandidate(tcn.offer)) fail('ICE gathering', 'the offer has no UDP candidate');
     step = 'join';
     const answer = await join(tcn.offer);
     tcn.answer = answer;

@@ -4,7 +4,7 @@
 // most 3) video m-lines: the TS order "audio, data channels, video". Connects with
 // `connectActiveConference` and the OAuth test token from `?token=`.
 
-import { connect, fail, intParam, meetingCode, openChannels, postJson, tcn } from './client.js';
+import { connect, fail, gatheringComplete, intParam, meetingCode, openChannels, postJson, tcn } from './client.js';
 
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
@@ -24,6 +24,16 @@ async function main() {
     await pc.setLocalDescription(await pc.createOffer());
   } catch (err) {
     return fail('first createOffer', err);
+  }
+  // Then let the ICE gathering that this started finish before the next offer: Chrome copies
+  // the candidates already in the local description into a new offer, but those gathered
+  // between that createOffer and its setLocalDescription are lost (they go into the
+  // description being replaced). Offering again mid-gathering could thus send an offer
+  // without the UDP host candidate, only the TCP one gathered later, and ICE would fail.
+  try {
+    await gatheringComplete(pc);
+  } catch (err) {
+    return fail('ICE gathering', err);
   }
   for (let i = 0; i < videoStreams; i++) pc.addTransceiver('video', { direction: 'recvonly' });
 
