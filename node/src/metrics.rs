@@ -51,6 +51,10 @@ pub struct Metrics {
     sip_parse_errors_total: prometheus::IntCounter,
     sip_transactions_active: IntGauge,
     registrations_active: IntGauge,
+    /// `tcn_media_graphs_active`: gateway calls whose media plane (Meet leg, uplink, downlink)
+    /// is running.
+    pub(crate) media_graphs_active: IntGauge,
+    process_threads: IntGauge,
     rtp_packets_received_total: IntCounterVec,
     gateway_call_endings_total: IntCounterVec,
     srtp_errors_total: IntCounterVec,
@@ -235,6 +239,14 @@ impl Metrics {
                 "tcn_registrations_active",
                 "Registration bindings in force.",
             ),
+            media_graphs_active: gauge(
+                "tcn_media_graphs_active",
+                "Gateway calls whose media pipelines (Meet leg, uplink, downlink) are running.",
+            ),
+            process_threads: gauge(
+                "tcn_process_threads",
+                "Threads of the node process (from /proc/self/status).",
+            ),
             sip_requests_total,
             sip_responses_total,
             sip_parse_errors_total,
@@ -361,6 +373,9 @@ impl Metrics {
             snapshot.routing.blocked_sources,
         );
         gauge(&self.routing_rules, snapshot.routing.rules);
+        if let Some(threads) = process_threads() {
+            gauge(&self.process_threads, threads);
+        }
         for kind in crate::alarms::AlarmKind::ALL {
             let raised = snapshot.alarms.iter().any(|a| a.kind == kind);
             self.alarm_active
@@ -377,4 +392,13 @@ impl Metrics {
         let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// The process's thread count (`Threads:` in `/proc/self/status`), where there is a `/proc`.
+fn process_threads() -> Option<usize> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
 }

@@ -37,6 +37,7 @@ fn layer(media: &Value, rid: &str) -> (u64, u64, u64, u64) {
 async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
     baresip::require();
     let demo = Demo::start(28_000, "").await;
+    let threads_before = metric(&demo.metrics().await, "tcn_process_threads").unwrap();
     let long_id = demo.long_id.clone();
     let sip = demo.sip;
     let dir = baresip::run_dir("gateway");
@@ -122,4 +123,18 @@ async fn baresip_dials_the_demo_meeting_and_meet_sees_three_layers() {
     })
     .await;
     assert!(freed, "{}", demo.metrics().await);
+    // No pipeline and no thread is left (tokio keeps an idle blocking thread for 10 s).
+    let threads = eventually(Duration::from_secs(30), || async {
+        let text = demo.metrics().await;
+        metric(&text, "tcn_media_graphs_active") == Some(0.0)
+            && metric(&text, "tcn_process_threads").is_some_and(|t| t <= threads_before + 2.0)
+    })
+    .await;
+    let text = demo.metrics().await;
+    assert!(
+        threads,
+        "threads before the call {threads_before}, now {:?}; media graphs {:?}",
+        metric(&text, "tcn_process_threads"),
+        metric(&text, "tcn_media_graphs_active")
+    );
 }

@@ -58,6 +58,23 @@ pub(crate) struct CallPlan {
     pub(crate) commands: LegCommands,
 }
 
+/// Counts a call's media plane in `tcn_media_graphs_active` for as long as it lives (a
+/// guard, so that every ending path, a panic included, takes it out again).
+struct GraphGauge(Metrics);
+
+impl GraphGauge {
+    fn new(metrics: &Metrics) -> Self {
+        metrics.media_graphs_active.inc();
+        Self(metrics.clone())
+    }
+}
+
+impl Drop for GraphGauge {
+    fn drop(&mut self) {
+        self.0.media_graphs_active.dec();
+    }
+}
+
 /// The media plane of one call, once built.
 struct Media {
     leg: MeetLeg,
@@ -138,6 +155,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     let mut vtc_plans = Some(vtc);
     let mut leg: Option<Arc<MeetLeg>> = None;
     let mut downlink: Option<Arc<Downlink>> = None;
+    let mut graph_gauge: Option<GraphGauge> = None;
     // The room system's sockets: held, not read, until the media plane is closed.
     let mut _vtc_media: Option<VtcMedia> = None;
     let mut open_channels = 0usize;
@@ -211,11 +229,15 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 }
                 CallOutput::CloseMedia => {
                     _vtc_media = None;
-                    leg = None;
-                    if let Some(downlink) = downlink.take() {
-                        // Joins the downlink's threads: off the runtime.
-                        tokio::task::spawn_blocking(move || downlink.stop());
-                    }
+                    // Stopping the pipelines joins their threads: off the runtime.
+                    let (leg, downlink, gauge) = (leg.take(), downlink.take(), graph_gauge.take());
+                    tokio::task::spawn_blocking(move || {
+                        drop(leg);
+                        if let Some(downlink) = downlink {
+                            downlink.stop();
+                        }
+                        drop(gauge);
+                    });
                 }
                 CallOutput::Ended { ending, outcome } => {
                     metrics.count_gateway_ending(ending.label());
@@ -240,6 +262,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     let Media { leg: built, events, downlink: down, downlink_events, offer } = media;
                     debug!(bytes = offer.len(), "media plane built, offer made");
                     let built = Arc::new(built);
+                    graph_gauge = Some(GraphGauge::new(&metrics));
                     forward_events(events, media_tx.clone());
                     match start_vtc_media(local_ip, vtc_plans.take(), &built, &down, &detail, &metrics) {
                         Ok(vtc) => {
