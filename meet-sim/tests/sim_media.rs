@@ -397,3 +397,77 @@ async fn the_sim_asks_again_until_a_joining_sender_sends_a_key_frame() {
         assert!(*n <= 2 * seconds + 4, "{rid}: {n} requests in {seconds} s");
     }
 }
+
+/// `:requestKeyframe {rid}` sends the participant a real RTCP PLI for that one layer (and
+/// none for the others), `{rid, kind: "fir"}` a FIR; a RID it has not sent on is refused with 412 `NO_SUCH_LAYER`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_api_asks_a_sender_for_a_key_frame_on_one_layer() {
+    let fx = Fixture::new().await;
+    let (mut sender, offer) = Client::new(1, good_layers());
+    sender.hold_keyframes(0);
+    let pid = connect(&fx, &mut sender, &offer).await;
+    let path = format!("/sim/spaces/{CODE}/participants/{pid}:requestKeyframe");
+    // nothing sent yet: no layer to ask
+    let reply = fx.post(&path, serde_json::json!({"rid": "h"})).await;
+    let message = format!("participant {pid} has sent nothing on RID \"h\" yet");
+    reply.assert_error(412, "FAILED_PRECONDITION", "NO_SUCH_LAYER", &message);
+    let reply = fx.post(&path, serde_json::json!({})).await;
+    assert_eq!(reply.status, 400, "{}", reply.json);
+    // media on every layer (alone in the space: nobody asks for key frames)
+    let mut sender = tokio::task::spawn_blocking(move || {
+        let mut clients = vec![sender];
+        run(&mut clients, Duration::from_millis(1500), true);
+        clients.pop().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        sender.keyframe_requests.is_empty(),
+        "{:?}",
+        sender.keyframe_requests
+    );
+    let reply = fx.post(&path, serde_json::json!({"rid": "h"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(reply.json["participantId"].as_i64(), Some(pid));
+    let mut sender = tokio::task::spawn_blocking(move || {
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while sender.keyframe_requests.is_empty() && std::time::Instant::now() < end {
+            sender.run_for(Duration::from_millis(10), true);
+        }
+        sender.run_for(Duration::from_millis(300), true);
+        sender
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        sender.keyframe_requests,
+        [("h".to_owned(), 1)].into_iter().collect(),
+    );
+    // a FIR for q
+    let reply = fx
+        .post(&path, serde_json::json!({"rid": "q", "kind": "fir"}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    let sender = tokio::task::spawn_blocking(move || {
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while !sender.keyframe_requests.contains_key("q") && std::time::Instant::now() < end {
+            sender.run_for(Duration::from_millis(10), true);
+        }
+        sender
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        sender.keyframe_requests,
+        [("h".to_owned(), 1), ("q".to_owned(), 1)]
+            .into_iter()
+            .collect(),
+    );
+    let reply = fx
+        .post(&path, serde_json::json!({"rid": "q", "kind": "nack"}))
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.json);
+    let reply = fx.post(&path, serde_json::json!({"rid": "x"})).await;
+    let message = format!("participant {pid} announced no RID \"x\"");
+    reply.assert_error(412, "FAILED_PRECONDITION", "NO_SUCH_LAYER", &message);
+}

@@ -37,6 +37,7 @@
 //! | POST | `/sim/spaces/{space}/participants` | `{"displayName","host"?,"signedInUser"?}` → 201 participant (synthetic, no media) |
 //! | GET | `/sim/spaces/{space}/participants/{pid}` | → the participant |
 //! | POST | `/sim/spaces/{space}/participants/{pid}:kick`, `:leave` | → the participant |
+//! | POST | `/sim/spaces/{space}/participants/{pid}:requestKeyframe` | `{"rid","kind"?}` → the participant; a real RTCP PLI (`kind` `"pli"`, the default) or FIR (`"fir"`) goes to it for that layer of the video it sends (412 `NO_SUCH_LAYER` when nothing came on that RID yet) |
 //! | GET | `/sim/spaces/{space}/participants/{pid}/media` | → `{"participant","media":{"connected","layers":[{"rid","packets","bytes","frames","keyframes","width","height","fps","bitrateBps"}],"audioPackets","videoStreams":[{"ssrc","source","rid","packets"}],"audioStreams","channels"},"lastMediaStats":[sections]}` |
 //! | POST | `/m/{meetingCode}:join` | the participant page: `{"offer","displayName"}` → `{"answer","traceId","participantId"}` |
 //! | GET | `/sim/spaces/{space}/participants/{pid}/messages?since=&channel=` | → `{"messages":[{"seq","atUnixMs","channel","message"}]}` |

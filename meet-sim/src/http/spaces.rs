@@ -10,10 +10,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use str0m::media::KeyframeRequestKind;
 
 use super::error::{ApiError, ApiResult, no_such_endpoint, parse_body};
 use super::state::{MailboxEntry, Shared};
-use crate::model::{ParticipantInfo, SimError, SimModel, SpaceInfo, SpaceRequest, SyntheticJoin};
+use crate::model::{
+    ParticipantInfo, RpcCode, SimError, SimModel, SpaceInfo, SpaceRequest, SyntheticJoin,
+};
 use meet::protocol::DataChannel;
 use meet::protocol::x_conference::RestrictionType;
 
@@ -177,14 +180,50 @@ pub(super) async fn get_participant(
     Ok(Json(participant_in(&shared.lock().model, &key, pid)?))
 }
 
-/// `POST /sim/spaces/{space}/participants/{pid}:kick | :leave` → the participant. `leave` is
-/// for synthetic participants; gateways send `leave` on `session-control`.
+/// The body of a participant verb (`:requestKeyframe {rid, kind?}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ParticipantControl {
+    rid: Option<String>,
+    kind: Option<String>,
+}
+
+/// `POST /sim/spaces/{space}/participants/{pid}:kick | :leave | :requestKeyframe
+/// {rid, kind?}` → the participant. `leave` is for synthetic participants; gateways send
+/// `leave` on `session-control`. `requestKeyframe` sends the participant a real RTCP PLI
+/// (`kind` `"pli"`, the default) or FIR (`"fir"`) for the layer `rid` of the video it sends
+/// (412 `NO_SUCH_LAYER` when it has sent nothing on that RID).
 pub(super) async fn participant_verb(
     State(shared): State<Arc<Shared>>,
     Path((key, segment)): Path<(String, String)>,
+    body: Bytes,
 ) -> ApiResult<Json<ParticipantInfo>> {
     let (pid, verb) = segment.rsplit_once(':').ok_or_else(no_such_endpoint)?;
     let pid = parse_pid(pid)?;
+    if verb == "requestKeyframe" {
+        let body: ParticipantControl = parse_body(&body)?;
+        let rid = body
+            .rid
+            .ok_or_else(|| SimError::bad_request("rid is required"))?;
+        let kind = match body.kind.as_deref() {
+            None | Some("pli") => KeyframeRequestKind::Pli,
+            Some("fir") => KeyframeRequestKind::Fir,
+            Some(other) => {
+                let message = format!("kind {other:?} is neither \"pli\" nor \"fir\"");
+                return Err(SimError::bad_request(message).into());
+            }
+        };
+        let mut core = shared.lock();
+        let info = participant_in(&core.model, &key, pid)?;
+        core.media
+            .request_layer_keyframe(pid, &rid, kind, std::time::Instant::now())
+            .map_err(|message| {
+                SimError::new(RpcCode::FailedPrecondition, "NO_SUCH_LAYER", message)
+            })?;
+        drop(core);
+        shared.wake.notify_one();
+        return Ok(Json(info));
+    }
     shared.run(|model, now| match verb {
         "kick" => model.kick(&key, pid, now).map_err(ApiError),
         "leave" => model.remove_participant(&key, pid, now).map_err(ApiError),

@@ -323,6 +323,40 @@ impl MediaPlane {
         self.events.pop_front()
     }
 
+    /// Asks participant `pid` for a key frame of the layer `rid` it sends: a real RTCP PLI
+    /// (or FIR, per `kind`) for that layer's SSRC, sent at once (the control API's
+    /// `:requestKeyframe`, so tests can ask for exactly one layer). `Err` with why when `pid`
+    /// has no connection or sends no such RID (str0m knows a RID's stream from its first
+    /// packet on).
+    pub fn request_layer_keyframe(
+        &mut self,
+        pid: i64,
+        rid: &str,
+        kind: KeyframeRequestKind,
+        now: Instant,
+    ) -> Result<(), String> {
+        let peer = self
+            .peers
+            .get_mut(&pid)
+            .ok_or_else(|| format!("participant {pid} has no media connection"))?;
+        let (mid, rids) = peer
+            .video_in
+            .clone()
+            .ok_or_else(|| format!("participant {pid} sends no video"))?;
+        if !rids.iter().any(|r| r == rid) {
+            return Err(format!("participant {pid} announced no RID {rid:?}"));
+        }
+        let mut api = peer.rtc.direct_api();
+        let stream = api
+            .stream_rx_by_mid(mid, Some(rid.into()))
+            .ok_or_else(|| format!("participant {pid} has sent nothing on RID {rid:?} yet"))?;
+        stream.request_keyframe(kind);
+        // str0m writes pending feedback on its next timeout: make that now
+        let _ = peer.rtc.handle_input(Input::Timeout(now));
+        self.drive(now);
+        Ok(())
+    }
+
     /// What the control API shows of `pid`'s media; `None` without a connection.
     pub fn report(&mut self, pid: i64, now: Instant) -> Option<MediaReport> {
         let peer = self.peers.get_mut(&pid)?;

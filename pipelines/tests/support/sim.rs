@@ -118,6 +118,16 @@ impl SimHandle {
         reply["media"].clone()
     }
 
+    /// Has the sim send participant `pid` a real RTCP PLI (`kind` `"pli"`) or FIR (`"fir"`)
+    /// for layer `rid` (the control API's `:requestKeyframe`); returns the HTTP status and
+    /// body.
+    pub fn request_keyframe(&self, pid: i64, rid: &str, kind: &str) -> (u16, Value) {
+        self.post(
+            &format!("/sim/spaces/{CODE}/participants/{pid}:requestKeyframe"),
+            json!({ "rid": rid, "kind": kind }),
+        )
+    }
+
     /// The sim's events of type `kind`.
     pub fn events(&self, kind: &str) -> Vec<Value> {
         let (_, reply) = self.get("/sim/events");
