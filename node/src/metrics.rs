@@ -57,6 +57,7 @@ pub struct Metrics {
     process_threads: IntGauge,
     rtp_packets_received_total: IntCounterVec,
     gateway_call_endings_total: IntCounterVec,
+    keyframe_requests_total: IntCounterVec,
     srtp_errors_total: IntCounterVec,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
@@ -176,6 +177,20 @@ impl Metrics {
             "Gateway calls into Meet ended, by how they ended (the call controller's table).",
             &["ending"],
         );
+        let keyframe_requests_total = counter_vec(
+            "tcn_keyframe_requests_total",
+            "Keyframe requests received on gateway calls, by where they came from (meet: per \
+             simulcast layer; vtc: the room system) and what became of them.",
+            &["from", "outcome"],
+        );
+        for (from, outcome) in [
+            ("meet", "forced"),
+            ("meet", "deferred"),
+            ("meet", "merged"),
+            ("vtc", "received"),
+        ] {
+            keyframe_requests_total.with_label_values(&[from, outcome]);
+        }
         let srtp_errors_total = counter_vec(
             "tcn_srtp_errors_total",
             "SRTP and SRTCP packets refused on call media ports, by reason.",
@@ -252,6 +267,7 @@ impl Metrics {
             sip_parse_errors_total,
             rtp_packets_received_total,
             gateway_call_endings_total,
+            keyframe_requests_total,
             srtp_errors_total,
             route_lookups_total,
             break_in_blocks_total,
@@ -339,6 +355,13 @@ impl Metrics {
     pub(crate) fn count_gateway_ending(&self, ending: &'static str) {
         self.gateway_call_endings_total
             .with_label_values(&[ending])
+            .inc();
+    }
+
+    /// Counts one keyframe request on a gateway call: `from` is `meet` or `vtc`.
+    pub(crate) fn count_keyframe_request(&self, from: &'static str, outcome: &'static str) {
+        self.keyframe_requests_total
+            .with_label_values(&[from, outcome])
             .inc();
     }
 

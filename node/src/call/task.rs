@@ -300,6 +300,16 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         warn!("media plane failed: {error}");
                         call.on_media_failed(now);
                     }
+                    MediaEvent::KeyframeRequested { rid, cause, outcome } => {
+                        debug!(rid, ?cause, ?outcome, "Meet asked for a keyframe");
+                        if cause != pipelines::KeyframeCause::Connected {
+                            metrics.count_keyframe_request("meet", match outcome {
+                                pipelines::KeyframeOutcome::Forced => "forced",
+                                pipelines::KeyframeOutcome::Deferred => "deferred",
+                                pipelines::KeyframeOutcome::Merged => "merged",
+                            });
+                        }
+                    }
                     other => debug!(?other, "media event"),
                 }
             }
@@ -372,8 +382,11 @@ fn start_vtc_media(
     for plan in &mut plans {
         let input = leg.input();
         plan.sink = if plan.media == "video" {
-            let downlink = Arc::clone(downlink);
-            plan.on_keyframe_request = Some(Arc::new(move || downlink.request_keyframe()));
+            let (downlink, metrics) = (Arc::clone(downlink), metrics.clone());
+            plan.on_keyframe_request = Some(Arc::new(move || {
+                metrics.count_keyframe_request("vtc", "received");
+                downlink.request_keyframe();
+            }));
             Arc::new(move |packet| {
                 let _ = input.push_video_rtp(packet);
             })

@@ -1,9 +1,10 @@
 //! The transaction user: what the node answers to each request.
 //!
 //! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
-//! admission and routing; a target the node cannot serve yet (Meet, outbound SIP, Virtual
-//! Reception) is answered 480. Calls to the test aliases and to SIP targets, and their
-//! in-dialog requests, go to the [`CallTable`]. Refusals use the one mapping in `crate::refusal`.
+//! admission and routing; a target the node cannot serve yet (a Virtual Reception, a SIP
+//! target by DNS name) is answered 480. Calls to the test aliases, to SIP targets and into Meet,
+//! and their in-dialog requests, go to the [`CallTable`]. Refusals use the one mapping in
+//! `crate::refusal`.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
