@@ -62,6 +62,20 @@ enum Command {
         #[arg(long, default_value = "tcn-gateway")]
         name: String,
     },
+    /// Run one whole gateway call on this machine and print what it did: a node with its
+    /// embedded meet-sim, synthetic Meet participants and a synthetic room system (H.264 +
+    /// G.711). Writes vtc-view.png and meet-view.png; exits 1 if the call did not work.
+    Demo {
+        /// Seconds of media to measure, once the picture has settled.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Where the pictures (and the node's configuration and log) go.
+        #[arg(long, default_value = "demo-out")]
+        out: PathBuf,
+        /// Meet participants (1 to 7), each sending a colour of its own.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u8).range(1..=7))]
+        participants: u8,
+    },
     /// Print version, git revision, GStreamer version and the capability probe.
     Version {
         /// Print the capability probe as JSON.
@@ -81,6 +95,11 @@ fn main() -> ExitCode {
             Err(e) => refuse(&e),
         },
         Command::Version { json } => version(json),
+        Command::Demo {
+            seconds,
+            out,
+            participants,
+        } => demo(seconds, out, participants),
         Command::MeetCsr { key, csr, name } => meet_csr(&key, &csr, &name),
         Command::Route {
             alias,
@@ -123,6 +142,33 @@ fn meet_csr(key_path: &std::path::Path, csr_path: &std::path::Path, name: &str) 
         }
         Err(e) => {
             eprintln!("tcn: cannot write the key or the request: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tcn demo`: the node is this same binary, started as a child process.
+fn demo(seconds: u64, out: PathBuf, participants: u8) -> ExitCode {
+    let binary = match std::env::current_exe() {
+        Ok(binary) => binary,
+        Err(e) => {
+            eprintln!("tcn: cannot find this binary: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options =
+        node::demo::run::DemoOptions::new(binary, seconds, out, usize::from(participants));
+    match node::demo::run::run(&options) {
+        Ok(summary) => {
+            print!("{}", summary.render());
+            if summary.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("tcn demo: {e}");
             ExitCode::FAILURE
         }
     }

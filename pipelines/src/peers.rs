@@ -368,6 +368,62 @@ pub fn dominant_frequency(samples: &[i16], rate: u32) -> (f64, f64) {
     (best.0, share)
 }
 
+/// Reads a PNG file (as `I420Frame::write_png` writes them) back as an I420 picture, with
+/// GStreamer's PNG decoder, so that a test looks at what a person would open. The RGB is
+/// converted by `I420Frame::from_rgb`, the inverse of what `write_png` did.
+pub fn read_png(path: &std::path::Path) -> Result<I420Frame, PipelineError> {
+    gst::init().map_err(|e| PipelineError::Init(e.to_string()))?;
+    let pipeline = gst::Pipeline::new();
+    let make = |factory: &str| {
+        gst::ElementFactory::make(factory)
+            .build()
+            .map_err(|e| PipelineError::Build(format!("{factory}: {e}")))
+    };
+    let (source, parse, decode, convert) = (
+        make("filesrc")?,
+        make("pngparse")?,
+        make("pngdec")?,
+        make("videoconvert")?,
+    );
+    source.set_property("location", path.to_string_lossy().as_ref());
+    let sink = gst_app::AppSink::builder()
+        .caps(
+            &gst::Caps::builder("video/x-raw")
+                .field("format", "RGB")
+                .build(),
+        )
+        .sync(false)
+        .build();
+    let elements = [&source, &parse, &decode, &convert, sink.upcast_ref()];
+    pipeline
+        .add_many(elements)
+        .and_then(|()| gst::Element::link_many(elements))
+        .map_err(|e| PipelineError::Build(e.to_string()))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| PipelineError::StateChange("PLAYING".to_owned()))?;
+    let sample = sink.try_pull_sample(gst::ClockTime::from_seconds(10));
+    let _ = pipeline.set_state(gst::State::Null);
+    sample
+        .as_ref()
+        .and_then(rgb_of)
+        .ok_or_else(|| PipelineError::Build(format!("no picture in {}", path.display())))
+}
+
+/// The picture of a decoded RGB sample.
+fn rgb_of(sample: &gst::Sample) -> Option<I420Frame> {
+    let info = gst_video::VideoInfo::from_caps(sample.caps()?).ok()?;
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(sample.buffer()?, &info).ok()?;
+    let (w, h) = (info.width() as usize, info.height() as usize);
+    let data = frame.plane_data(0).ok()?;
+    let stride = usize::try_from(frame.plane_stride()[0]).ok()?;
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for row in 0..h {
+        rgb.extend_from_slice(data.get(row * stride..row * stride + w * 3)?);
+    }
+    I420Frame::from_rgb(info.width(), info.height(), &rgb).ok()
+}
+
 fn appsink(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSink, PipelineError> {
     pipeline
         .by_name(name)

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,10 +14,35 @@ use std::time::{Duration, Instant};
 use meet::protocol::DataChannel;
 use meet::session::{MeetSession, SessionSettings, SessionState};
 use pipelines::peers::{AudioProbe, Pattern, RtpSource, VideoProbe};
-use pipelines::{MediaEvent, MeetLeg, MeetLegSpec, PortRange, ReceivedKind, UplinkSpec};
+use pipelines::{
+    LayerTable, MediaEvent, MeetLeg, MeetLegSpec, PortRange, ReceivedKind, UplinkSpec,
+};
 use serde_json::json;
 
 use super::http::post_json;
+
+/// How a participant joins: its name, its camera and microphone, its ICE ports, how many
+/// canvases it asks for, the simulcast ladder it sends, and whether it decodes what it gets.
+#[derive(Clone, Debug)]
+pub struct JoinSpec {
+    /// Its display name.
+    pub name: String,
+    /// What its camera shows.
+    pub pattern: Pattern,
+    /// The camera's size (30 fps).
+    pub size: (u32, u32),
+    /// The frequency of its microphone's tone.
+    pub tone_hz: f64,
+    /// Its ICE ports (loopback only).
+    pub ice: PortRange,
+    /// How many canvases it asks for (1 to 8).
+    pub canvases: u8,
+    /// The VP8 simulcast ladder it sends (meet-sim wants three layers; their sizes are free).
+    pub layers: LayerTable,
+    /// Whether it decodes the video and audio it receives ([`Participant::video`],
+    /// [`Participant::audio_samples`]); without, it only counts the video packets.
+    pub decode: bool,
+}
 
 /// A participant in the conference.
 pub struct Participant {
@@ -26,6 +51,7 @@ pub struct Participant {
     leg: Arc<MeetLeg>,
     video: Arc<VideoProbe>,
     audio: Arc<Mutex<HashMap<u32, AudioProbe>>>,
+    received: Arc<AtomicU64>,
     joined: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     session: Option<JoinHandle<()>>,
@@ -53,20 +79,58 @@ impl Participant {
         ice: PortRange,
         canvases: u8,
     ) -> Result<Self, String> {
+        Self::join_with(
+            sim,
+            code,
+            &JoinSpec {
+                name: name.to_owned(),
+                pattern,
+                size: (width, height),
+                tone_hz,
+                ice,
+                canvases,
+                layers: LayerTable::default(),
+                decode: true,
+            },
+        )
+    }
+
+    /// Joins meeting `code` on the sim at `sim` as `spec` says. Blocks until the offer/answer
+    /// is done.
+    pub fn join_with(sim: SocketAddr, code: &str, spec: &JoinSpec) -> Result<Self, String> {
+        let JoinSpec {
+            ref name,
+            pattern,
+            size: (width, height),
+            tone_hz,
+            ice,
+            canvases,
+            ref layers,
+            decode,
+        } = *spec;
         let mut spec = MeetLegSpec::new(ice);
         spec.local_addresses = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+        spec.layers = layers.clone();
         let uplink = UplinkSpec::default();
         let (leg, events) = MeetLeg::new(&spec, &uplink).map_err(|e| e.to_string())?;
         let leg = Arc::new(leg);
         let video = Arc::new(VideoProbe::vp8(spec.vp8_payload_type).map_err(|e| e.to_string())?);
         let audio: Arc<Mutex<HashMap<u32, AudioProbe>>> = Arc::default();
-        let (to_video, to_audio, opus_pt) = (
+        let received = Arc::new(AtomicU64::new(0));
+        let (to_video, to_audio, opus_pt, count) = (
             Arc::clone(&video),
             Arc::clone(&audio),
             spec.opus_payload_type,
+            Arc::clone(&received),
         );
         leg.on_receive(Arc::new(move |kind, packet| match kind {
-            ReceivedKind::Video => to_video.push(packet),
+            ReceivedKind::Video => {
+                count.fetch_add(1, Ordering::Relaxed);
+                if decode {
+                    to_video.push(packet);
+                }
+            }
+            ReceivedKind::Audio if !decode => {}
             ReceivedKind::Audio => {
                 let Some(ssrc) = packet
                     .get(8..12)
@@ -111,7 +175,7 @@ impl Participant {
         let (status, reply) = post_json(
             sim,
             &format!("/m/{code}:join"),
-            &json!({"offer": offer, "displayName": name}),
+            &json!({"offer": offer, "displayName": name.as_str()}),
         )?;
         if status != 200 {
             return Err(format!("join refused: {status} {reply}"));
@@ -137,11 +201,17 @@ impl Participant {
             leg,
             video,
             audio,
+            received,
             joined,
             stop,
             session: Some(session),
             _sources: vec![camera, microphone],
         })
+    }
+
+    /// Video RTP packets received so far (decoded or not).
+    pub fn video_packets(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     /// Whether the session reached `STATE_JOINED`.

@@ -3,8 +3,8 @@
 //! RTP sockets, and decodes what the node sends back (the 1+7 composite and the audio mix).
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ pub struct Vtc {
     pub setup_time: Duration,
     video: Arc<VideoProbe>,
     audio: Arc<AudioProbe>,
+    video_rtp: Arc<Mutex<RtpCount>>,
+    audio_rtp: Arc<Mutex<RtpCount>>,
     stop: Arc<AtomicBool>,
     receivers: Vec<JoinHandle<()>>,
     _sources: Vec<RtpSource>,
@@ -114,6 +116,8 @@ impl Vtc {
             setup_time,
             video: Arc::new(VideoProbe::h264(VTC_H264_PT).map_err(|e| e.to_string())?),
             audio: Arc::new(AudioProbe::g711(false, 0).map_err(|e| e.to_string())?),
+            video_rtp: Arc::default(),
+            audio_rtp: Arc::default(),
             stop: Arc::new(AtomicBool::new(false)),
             receivers: Vec::new(),
             _sources: Vec::new(),
@@ -139,8 +143,18 @@ impl Vtc {
         let video = Arc::clone(&vtc.video);
         let audio = Arc::clone(&vtc.audio);
         vtc.receivers = vec![
-            receive(video_rtp, Arc::clone(&vtc.stop), move |p| video.push(p)),
-            receive(audio_rtp, Arc::clone(&vtc.stop), move |p| audio.push(p)),
+            receive(
+                video_rtp,
+                Arc::clone(&vtc.video_rtp),
+                Arc::clone(&vtc.stop),
+                move |p| video.push(p),
+            ),
+            receive(
+                audio_rtp,
+                Arc::clone(&vtc.audio_rtp),
+                Arc::clone(&vtc.stop),
+                move |p| audio.push(p),
+            ),
         ];
         Ok(vtc)
     }
@@ -148,6 +162,22 @@ impl Vtc {
     /// What the room system decodes from the node's H.264.
     pub fn video(&self) -> &VideoProbe {
         &self.video
+    }
+
+    /// The node's video RTP received so far.
+    pub fn video_rtp(&self) -> RtpCount {
+        *self
+            .video_rtp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The node's audio RTP received so far.
+    pub fn audio_rtp(&self) -> RtpCount {
+        *self
+            .audio_rtp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The last second of the node's audio, decoded (8 kHz).
@@ -219,9 +249,66 @@ fn response(socket: &UdpSocket, limit: Duration) -> Result<Response, String> {
     }
 }
 
-/// Reads RTP from `socket` into `sink` until `stop`.
+/// What arrived on one RTP socket: packets, bytes, and the packets missing from the
+/// sequence numbers (one SSRC assumed; reordered packets count as lost until they arrive).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RtpCount {
+    /// RTP packets received.
+    pub packets: u64,
+    /// Their bytes (RTP headers included).
+    pub bytes: u64,
+    /// Packets expected from the sequence numbers (first to highest).
+    pub expected: u64,
+    /// The highest sequence number seen, extended with wrap-arounds.
+    highest: Option<u64>,
+}
+
+impl RtpCount {
+    /// Packets expected but not received (never negative).
+    pub fn lost(&self) -> u64 {
+        self.expected.saturating_sub(self.packets)
+    }
+
+    /// What arrived after `before` (an earlier count of the same stream).
+    pub fn since(&self, before: &Self) -> Self {
+        Self {
+            packets: self.packets - before.packets,
+            bytes: self.bytes - before.bytes,
+            expected: self.expected - before.expected,
+            highest: self.highest,
+        }
+    }
+
+    fn count(&mut self, packet: &[u8]) {
+        let seq = u64::from(u16::from_be_bytes([packet[2], packet[3]]));
+        self.packets += 1;
+        self.bytes += packet.len() as u64;
+        match self.highest {
+            None => {
+                self.highest = Some(seq);
+                self.expected = 1;
+            }
+            Some(highest) => {
+                // The candidate nearest to the highest seen, in the cycles around it.
+                let cycle = highest & !0xffff;
+                let extended = [cycle.wrapping_sub(0x1_0000), cycle, cycle + 0x1_0000]
+                    .into_iter()
+                    .map(|c| c.wrapping_add(seq))
+                    .min_by_key(|e| e.abs_diff(highest))
+                    .unwrap_or(seq);
+                if extended > highest {
+                    self.expected += extended - highest;
+                    self.highest = Some(extended);
+                }
+            }
+        }
+    }
+}
+
+/// Reads RTP from `socket` into `sink` until `stop`, counting it in `count`.
 fn receive(
     socket: UdpSocket,
+    count: Arc<Mutex<RtpCount>>,
     stop: Arc<AtomicBool>,
     sink: impl Fn(&[u8]) + Send + 'static,
 ) -> JoinHandle<()> {
@@ -233,6 +320,10 @@ fn receive(
                 && len >= 12
                 && !(192..=223).contains(&buf[1])
             {
+                count
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .count(&buf[..len]);
                 sink(&buf[..len]);
             }
         }
