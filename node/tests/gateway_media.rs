@@ -15,8 +15,8 @@ use std::time::Duration;
 use common::demo::Demo;
 use common::eventually;
 use kernels::frame::{I420Frame, Yuv};
-use kernels::layout::Layout;
 use node::demo::participant::Participant;
+use node::demo::run::{close, distinct_colours, tile_centre as demo_tile_centre, yuv};
 use node::demo::vtc::Vtc;
 use pipelines::PortRange;
 use pipelines::peers::{PROBE_RATE, Pattern, dominant_frequency};
@@ -25,39 +25,19 @@ use serde_json::json;
 const RED: u32 = 0xdd_2222;
 const BLUE: u32 = 0x22_22dd;
 
-fn close(a: Yuv, b: Yuv, tolerance: i16) -> bool {
-    let d = |x: u8, y: u8| (i16::from(x) - i16::from(y)).abs() <= tolerance;
-    d(a.y, b.y) && d(a.u, b.u) && d(a.v, b.v)
-}
-
 fn rgb(colour: u32) -> Yuv {
-    Yuv::from_rgb([(colour >> 16) as u8, (colour >> 8) as u8, colour as u8])
+    yuv(colour)
 }
 
 /// The colour at the centre of tile `tile` of a 1+7 composite.
 fn tile_centre(frame: &I420Frame, tile: usize) -> Yuv {
-    let layout = Layout::one_plus_seven(frame.width(), frame.height()).unwrap();
-    let (x, y) = layout.tile(tile).unwrap().center();
-    frame.pixel(x, y)
+    demo_tile_centre(frame, tile).expect("a 1+7 composite")
 }
 
 fn save(frame: &I420Frame, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gateway-media");
     std::fs::create_dir_all(&dir).unwrap();
     frame.write_png(dir.join(name)).unwrap();
-}
-
-/// Distinct colours (by chroma, ±24) along the row at a third of the height.
-fn distinct_colours(frame: &I420Frame) -> usize {
-    let mut seen: Vec<Yuv> = Vec::new();
-    let y = frame.height() / 3;
-    for x in (0..frame.width()).step_by(16) {
-        let p = frame.pixel(x, y);
-        if !seen.iter().any(|s| close(*s, p, 24)) {
-            seen.push(p);
-        }
-    }
-    seen.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

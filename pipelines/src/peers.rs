@@ -164,23 +164,14 @@ impl VideoProbe {
     }
 
     fn build(caps: &str, decode: &str) -> Result<Self, PipelineError> {
-        gst::init().map_err(|e| PipelineError::Init(e.to_string()))?;
-        let pipeline = gst::parse::launch(&format!(
-            "appsrc name=in is-live=true format=time do-timestamp=true caps=\"{caps}\" ! \
-             rtpjitterbuffer latency=50 ! {decode} ! videoconvert ! video/x-raw,format=I420 ! \
-             appsink name=out sync=false"
-        ))
-        .map_err(|e| PipelineError::Build(e.to_string()))?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| PipelineError::Build("not a pipeline".to_owned()))?;
-        let input = pipeline
-            .by_name("in")
-            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            .ok_or_else(|| PipelineError::Build("appsrc".to_owned()))?;
+        let (pipeline, input, output) = probe_pipeline(
+            caps,
+            &format!("{decode} ! videoconvert ! video/x-raw,format=I420"),
+        )?;
         let latest = Arc::new(Mutex::new(None));
         let frames = Arc::new(AtomicU64::new(0));
         let (keep, count) = (Arc::clone(&latest), Arc::clone(&frames));
-        appsink(&pipeline, "out")?.set_callbacks(
+        output.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |appsink| {
                     let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
@@ -275,22 +266,16 @@ impl AudioProbe {
     }
 
     fn build(caps: &str, decode: &str) -> Result<Self, PipelineError> {
-        gst::init().map_err(|e| PipelineError::Init(e.to_string()))?;
-        let pipeline = gst::parse::launch(&format!(
-            "appsrc name=in is-live=true format=time do-timestamp=true caps=\"{caps}\" ! \
-             rtpjitterbuffer latency=50 ! {decode} ! audioconvert ! audioresample ! \
-             audio/x-raw,format=S16LE,rate={PROBE_RATE},channels=1 ! appsink name=out sync=false"
-        ))
-        .map_err(|e| PipelineError::Build(e.to_string()))?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| PipelineError::Build("not a pipeline".to_owned()))?;
-        let input = pipeline
-            .by_name("in")
-            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            .ok_or_else(|| PipelineError::Build("appsrc".to_owned()))?;
+        let (pipeline, input, output) = probe_pipeline(
+            caps,
+            &format!(
+                "{decode} ! audioconvert ! audioresample ! \
+                 audio/x-raw,format=S16LE,rate={PROBE_RATE},channels=1"
+            ),
+        )?;
         let samples = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&samples);
-        appsink(&pipeline, "out")?.set_callbacks(
+        output.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |appsink| {
                     let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
@@ -422,6 +407,28 @@ fn rgb_of(sample: &gst::Sample) -> Option<I420Frame> {
         rgb.extend_from_slice(data.get(row * stride..row * stride + w * 3)?);
     }
     I420Frame::from_rgb(info.width(), info.height(), &rgb).ok()
+}
+
+/// A probe's pipeline: RTP of `caps` into an appsrc, a jitter buffer, `decode` (elements that
+/// end in raw caps), and an appsink; not started.
+fn probe_pipeline(
+    caps: &str,
+    decode: &str,
+) -> Result<(gst::Pipeline, gst_app::AppSrc, gst_app::AppSink), PipelineError> {
+    gst::init().map_err(|e| PipelineError::Init(e.to_string()))?;
+    let pipeline = gst::parse::launch(&format!(
+        "appsrc name=in is-live=true format=time do-timestamp=true caps=\"{caps}\" ! \
+         rtpjitterbuffer latency=50 ! {decode} ! appsink name=out sync=false"
+    ))
+    .map_err(|e| PipelineError::Build(e.to_string()))?
+    .downcast::<gst::Pipeline>()
+    .map_err(|_| PipelineError::Build("not a pipeline".to_owned()))?;
+    let input = pipeline
+        .by_name("in")
+        .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+        .ok_or_else(|| PipelineError::Build("appsrc".to_owned()))?;
+    let output = appsink(&pipeline, "out")?;
+    Ok((pipeline, input, output))
 }
 
 fn appsink(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSink, PipelineError> {

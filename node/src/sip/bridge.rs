@@ -26,7 +26,7 @@ use signaling::sip::transaction::TxId;
 use tracing::{debug, info, warn};
 
 use super::call_table::{FarEnd, FarOutput, SipCall};
-use super::leg::{Answer, LegConfig, LegEvent, UasLeg, timer_config};
+use super::leg::{Answer, LegConfig, LegEvent, UasLeg};
 use super::outgoing::{dialog_peer, our_via};
 use super::peer::{SipPeer, Transport};
 use super::relay::{self, Relay, Side};
@@ -103,17 +103,11 @@ pub(crate) fn start(
     new: NewBridge<'_>,
 ) -> Result<(SipCall, Vec<FarOutput>), Response> {
     let request = new.request;
-    let sip = shared.config().sip;
     let leg = UasLeg::new(
         new.tx,
         request,
         new.peer,
-        LegConfig {
-            timer: timer_config(sip.min_se, sip.session_expires),
-            contact: new.caller_contact.clone(),
-            local_ip: new.address,
-            bound: shared.sip_bound,
-        },
+        LegConfig::new(shared, new.caller_contact.clone(), new.address),
     )?;
     let proxy: SocketAddr = parse_proxy(new.proxy, new.transport).ok_or_else(|| {
         request

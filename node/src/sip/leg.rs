@@ -38,6 +38,7 @@ use super::outgoing::{dialog_peer, our_via};
 use super::peer::SipPeer;
 use super::responses::{ACCEPT, ALLOW, SUPPORTED, dialog_refused, sdp_offer, status};
 use super::transport::SipBound;
+use crate::state::Shared;
 
 /// A request-handling outcome that ends in a response.
 pub(crate) type Answer = Result<Response, Response>;
@@ -111,13 +112,23 @@ pub(crate) struct LegConfig {
     pub(crate) bound: SipBound,
 }
 
-/// Session timer policy from `[sip]` (RFC 4028): our preferred interval and our Min-SE.
-pub(crate) fn timer_config(min_se: Duration, session_expires: Duration) -> SessionTimerConfig {
-    let secs = |d: Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
-    SessionTimerConfig {
-        min_se: secs(min_se),
-        interval: secs(session_expires),
-        ..SessionTimerConfig::default()
+impl LegConfig {
+    /// The configuration of a leg the node answers with `contact`, its media on `local_ip`:
+    /// the session timer policy from `[sip]` (RFC 4028: our preferred interval and our Min-SE)
+    /// and the bound listeners.
+    pub(crate) fn new(shared: &Shared, contact: NameAddr, local_ip: IpAddr) -> Self {
+        let sip = shared.config().sip;
+        let secs = |d: Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+        Self {
+            timer: SessionTimerConfig {
+                min_se: secs(sip.min_se),
+                interval: secs(sip.session_expires),
+                ..SessionTimerConfig::default()
+            },
+            contact,
+            local_ip,
+            bound: shared.sip_bound,
+        }
     }
 }
 

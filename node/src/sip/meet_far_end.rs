@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 use super::call_table::{FarEnd, SipCall};
-use super::leg::{LegConfig, LegEvent, UasLeg, timer_config};
+use super::leg::{LegConfig, LegEvent, UasLeg};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
@@ -95,12 +95,7 @@ pub(crate) fn start(
         new.tx,
         request,
         new.peer,
-        LegConfig {
-            timer: timer_config(sip.min_se, sip.session_expires),
-            contact: new.contact,
-            local_ip: new.address,
-            bound: shared.sip_bound,
-        },
+        LegConfig::new(shared, new.contact, new.address),
     )?;
     let connector = shared
         .meet_connectors

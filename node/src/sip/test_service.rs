@@ -17,7 +17,7 @@ use signaling::sip::transaction::TxId;
 use tracing::{info, warn};
 
 use super::call_table::{FarEnd, SipCall};
-use super::leg::{LegConfig, LegEvent, UasLeg, timer_config};
+use super::leg::{LegConfig, LegEvent, UasLeg};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
@@ -66,13 +66,7 @@ pub(crate) fn answer(shared: &Shared, new: NewCall<'_>, now: Instant) -> Result<
         contact,
     } = new;
     let sip = shared.config().sip;
-    let config = LegConfig {
-        timer: timer_config(sip.min_se, sip.session_expires),
-        contact,
-        local_ip: address,
-        bound: shared.sip_bound,
-    };
-    let mut leg = UasLeg::new(tx, request, peer, config)?;
+    let mut leg = UasLeg::new(tx, request, peer, LegConfig::new(shared, contact, address))?;
     let offer = sdp_offer(request)?;
     let ports = &shared.media_ports;
     let (Ok(audio), Ok(video)) = (ports.allocate(), ports.allocate()) else {
