@@ -254,11 +254,21 @@ fn three_browsers_send_simulcast_through_the_sim_and_a_fourth_receives_the_1_plu
                 assert!(sim["packets"].as_u64().unwrap() > 0, "{name} {rid}");
                 assert!(sim["frames"].as_u64().unwrap() > 10, "{name} {rid}: {sim}");
                 assert!(out["framesEncoded"].as_u64().unwrap() > 10, "{name} {rid}");
-                assert_eq!(
-                    (sim["width"].as_u64(), sim["height"].as_u64()),
-                    (out["frameWidth"].as_u64(), out["frameHeight"].as_u64()),
-                    "{name} {rid}: sim {sim} vs browser {out}"
-                );
+                let browser = (out["frameWidth"].as_u64(), out["frameHeight"].as_u64());
+                let measured = (sim["width"].as_u64(), sim["height"].as_u64());
+                if browser == (None, None) {
+                    // Chrome pauses a layer it has no bandwidth (or CPU) for, and then reports
+                    // no frame size for it: the sim's size can only be checked for sense.
+                    assert!(
+                        matches!(measured, (Some(w), Some(h)) if w > 0 && w * 9 == h * 16),
+                        "{name} {rid}: paused in the browser, sim measured {sim}"
+                    );
+                } else {
+                    assert_eq!(
+                        measured, browser,
+                        "{name} {rid}: sim {sim} vs browser {out}"
+                    );
+                }
             }
             assert_eq!(layers.len(), 3, "{name}: {layers:?}");
         }
