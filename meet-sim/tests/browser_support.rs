@@ -33,9 +33,16 @@ use tokio::task::JoinHandle;
 /// The browser the driver launches (Debian's package).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// `tests/browser/` of this crate: the driver and its `node_modules`.
+/// meet-sim's `tests/browser/`: the driver and its `node_modules` (found from meet-sim's
+/// tests and from another crate of the workspace that includes this file).
 pub fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = manifest.join("tests/browser");
+    if own.exists() {
+        own
+    } else {
+        manifest.join("../meet-sim/tests/browser")
+    }
 }
 
 /// `why` is a reason to skip: a failure under `CI`, a loud notice otherwise.

@@ -50,10 +50,11 @@ export function meetingCode() {
 }
 
 /** Shows `stream` in a new `<video autoplay muted playsinline>` captioned `caption`. */
-export function showVideo(stream, caption) {
+export function showVideo(stream, caption, mid = null) {
   const figure = document.createElement('figure');
   const video = document.createElement('video');
   Object.assign(video, { autoplay: true, muted: true, playsInline: true, srcObject: stream });
+  if (mid !== null) video.dataset.mid = mid;
   const label = document.createElement('figcaption');
   label.textContent = caption;
   figure.append(video, label);
@@ -118,6 +119,44 @@ export function openChannels(pc, labels) {
       return requestId;
     },
   };
+}
+
+// Synthetic mode (participant.js): received audio is played, and `tcn.stats()` adds `probe`.
+let probing = false;
+
+/** Turns on synthetic mode's extras: playing received audio, and `stats().probe`. */
+export function enableProbe() {
+  probing = true;
+}
+
+/** `[r, g, b]` as `RRGGBB`. */
+const hex = (r, g, b) => [r, g, b].map(c => c.toString(16).padStart(2, '0')).join('');
+
+// How many points along a row `probeVideos` samples.
+const ROW_POINTS = 16;
+
+/**
+ * Each received `<video>` as `{mid, width, height, centre, row}`: its decoded size, the colour
+ * (`RRGGBB`) at its centre, and `ROW_POINTS` colours evenly along the row at a third of its
+ * height (where the bars of a test pattern are).
+ */
+function probeVideos() {
+  const canvas = document.createElement('canvas');
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  return [...document.querySelectorAll('video[data-mid]')].map(video => {
+    const { videoWidth: width, videoHeight: height } = video;
+    const out = { mid: video.dataset.mid, width, height, centre: null, row: [] };
+    if (!width || !height) return out;
+    Object.assign(canvas, { width, height });
+    g.drawImage(video, 0, 0, width, height);
+    const at = (x, y) => {
+      const [r, gr, b] = g.getImageData(Math.floor(x), Math.floor(y), 1, 1).data;
+      return hex(r, gr, b);
+    };
+    out.centre = at(width / 2, height / 2);
+    for (let i = 0; i < ROW_POINTS; i++) out.row.push(at(((i + 0.5) * width) / ROW_POINTS, height / 3));
+    return out;
+  });
 }
 
 // What `connect` reacts to; set there.
@@ -211,17 +250,20 @@ async function statsSummary(pc) {
       const limit = s.qualityLimitationReason ?? null;
       outbound.push({ ...common, rid: s.rid ?? null, packetsSent: s.packetsSent, framesEncoded: s.framesEncoded ?? null, qualityLimitationReason: limit });
     } else if (s.type === 'inbound-rtp') {
-      inbound.push({ ...common, mid: s.mid ?? null, packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded ?? null });
+      const audio = s.kind === 'audio' ? { totalAudioEnergy: s.totalAudioEnergy ?? null, audioLevel: s.audioLevel ?? null } : {};
+      inbound.push({ ...common, mid: s.mid ?? null, packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded ?? null, ...audio });
     }
   });
   const key = s => `${s.kind} ${s.rid ?? s.mid}`;
   const order = (a, b) => key(a).localeCompare(key(b), 'en', { numeric: true });
-  return {
+  const summary = {
     connectionState: pc.connectionState,
     availableOutgoingBitrate: pair?.availableOutgoingBitrate ?? null, // the send-side estimate
     outbound: outbound.sort(order),
     inbound: inbound.sort(order),
   };
+  if (probing) summary.probe = { videos: probeVideos() };
+  return summary;
 }
 
 /**
@@ -269,7 +311,12 @@ export async function connect(pc, channels, { canvases, join }) {
   pc.onconnectionstatechange = () => log(`connection ${pc.connectionState}`);
   pc.ontrack = e => {
     log(`track ${e.track.kind} mid ${e.transceiver.mid}`);
-    if (e.track.kind === 'video') showVideo(new MediaStream([e.track]), `mid ${e.transceiver.mid}`);
+    if (e.track.kind === 'video') showVideo(new MediaStream([e.track]), `mid ${e.transceiver.mid}`, e.transceiver.mid);
+    // Chromium decodes received audio only for a sink; synthetic pages measure its energy.
+    if (e.track.kind === 'audio' && probing) {
+      const audio = Object.assign(document.createElement('audio'), { autoplay: true, srcObject: new MediaStream([e.track]) });
+      document.getElementById('videos').append(audio);
+    }
   };
   let step = 'createOffer';
   try {
