@@ -102,6 +102,21 @@ fn audio_energy(page: &Value) -> (f64, f64) {
     })
 }
 
+/// The mids of `page`'s received audio streams whose spectrum peaks at `hz` (±10 Hz) above
+/// -60 dBFS.
+fn hears_tone(page: &Value, hz: f64) -> Vec<String> {
+    page["stats"]["probe"]["audio"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| {
+            a["peakHz"].as_f64().is_some_and(|f| (f - hz).abs() <= 10.0)
+                && a["peakDb"].as_f64().is_some_and(|db| db > -60.0)
+        })
+        .filter_map(|a| a["mid"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Waits up to `limit` for a snapshot of the pages for which `check` holds; the last one.
 async fn pages_until(
     polls: &mut watch::Receiver<Value>,
@@ -333,6 +348,22 @@ async fn run() {
         loud,
         "no page's received audio gains energy: {before:?} → {after:?}"
     );
+    // …and it is the room system's 1 kHz (the other page's 440 Hz is in another stream).
+    let (hears, snapshot) = pages_until(&mut polls, Duration::from_secs(60), |now| {
+        now.iter().all(|p| !hears_tone(p, 1000.0).is_empty())
+    })
+    .await;
+    let heard: Vec<Value> = snapshot["pages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p["stats"]["probe"]["audio"].clone())
+        .collect();
+    note(&format!(
+        "pages' received audio (mid, peak Hz, peak dBFS): {heard:?}"
+    ));
+    assert!(hears, "not every page hears 1 kHz: {heard:?}");
 
     // The room system hears the pages' 440 Hz.
     let vtc_hears = eventually(Duration::from_secs(60), || async {

@@ -132,6 +132,34 @@ export function enableProbe() {
 /** `[r, g, b]` as `RRGGBB`. */
 const hex = (r, g, b) => [r, g, b].map(c => c.toString(16).padStart(2, '0')).join('');
 
+// Received audio tracks (synthetic mode), each with an analyser: {mid, analyser}.
+const analysed = [];
+let analysisContext = null;
+
+/** Feeds received audio `track` (of transceiver `mid`) to an FFT analyser for `probeAudio`. */
+function analyse(track, mid) {
+  analysisContext ??= new AudioContext({ sampleRate: 48000 });
+  analysisContext.resume();
+  const analyser = new AnalyserNode(analysisContext, { fftSize: 8192, smoothingTimeConstant: 0 });
+  new MediaStreamAudioSourceNode(analysisContext, { mediaStream: new MediaStream([track]) }).connect(analyser);
+  analysed.push({ mid, analyser });
+}
+
+/**
+ * Each received audio track as `{mid, peakHz, peakDb}`: the frequency of the strongest FFT bin
+ * (±3 Hz at 48 kHz) and its level in dBFS (null in silence).
+ */
+function probeAudio() {
+  return analysed.map(({ mid, analyser }) => {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let best = 1; // skip DC
+    for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    const peakHz = (best * analysisContext.sampleRate) / analyser.fftSize;
+    return { mid, peakHz, peakDb: Number.isFinite(bins[best]) ? bins[best] : null };
+  });
+}
+
 // How many points along a row `probeVideos` samples.
 const ROW_POINTS = 16;
 
@@ -262,7 +290,7 @@ async function statsSummary(pc) {
     outbound: outbound.sort(order),
     inbound: inbound.sort(order),
   };
-  if (probing) summary.probe = { videos: probeVideos() };
+  if (probing) summary.probe = { videos: probeVideos(), audio: probeAudio() };
   return summary;
 }
 
@@ -312,10 +340,12 @@ export async function connect(pc, channels, { canvases, join }) {
   pc.ontrack = e => {
     log(`track ${e.track.kind} mid ${e.transceiver.mid}`);
     if (e.track.kind === 'video') showVideo(new MediaStream([e.track]), `mid ${e.transceiver.mid}`, e.transceiver.mid);
-    // Chromium decodes received audio only for a sink; synthetic pages measure its energy.
+    // Chromium decodes received audio only for a sink: synthetic pages play it, and measure
+    // its energy and spectrum.
     if (e.track.kind === 'audio' && probing) {
       const audio = Object.assign(document.createElement('audio'), { autoplay: true, srcObject: new MediaStream([e.track]) });
       document.getElementById('videos').append(audio);
+      analyse(e.track, e.transceiver.mid);
     }
   };
   let step = 'createOffer';
