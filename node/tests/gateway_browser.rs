@@ -5,8 +5,9 @@
 //! usual) and a room system (a SIP caller sending SMPTE bars and a 1 kHz tone as H.264 +
 //! G.711, and decoding what it gets back). The room system's 1+7 composite shows each page's
 //! colour in the tile the gateway's video assignment gives it; a page decodes the gateway's
-//! video at 1280×720 and sees the bars; a page's received audio carries energy while the room
-//! system sends its tone; the room system hears 440 Hz.
+//! video at 1280×720 and sees the bars; each page hears the room system's 1 kHz (FFT of a
+//! received stream in the page) and that stream's `totalAudioEnergy` rises; the room system
+//! hears 440 Hz.
 //!
 //! Runs in a loopback-only network namespace (root; see meet-sim/tests/browser_support.rs),
 //! node included; without root, Chromium or the driver's packages it prints a notice and
@@ -87,19 +88,19 @@ fn bars_seen(page: &Value) -> Option<(u64, u64, usize)> {
         .max_by_key(|&(w, _, d)| (w, d))
 }
 
-/// Total audio energy and the highest audio level over `page`'s received audio.
-fn audio_energy(page: &Value) -> (f64, f64) {
-    let inbound = page["stats"]["inbound"]
+/// `totalAudioEnergy` and `audioLevel` of `page`'s received audio stream `mid` (0 when absent).
+fn audio_energy(page: &Value, mid: &str) -> (f64, f64) {
+    page["stats"]["inbound"]
         .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let audio = inbound.iter().filter(|s| s["kind"] == "audio");
-    audio.fold((0.0, 0.0), |(energy, level), s| {
-        (
-            energy + s["totalAudioEnergy"].as_f64().unwrap_or(0.0),
-            f64::max(level, s["audioLevel"].as_f64().unwrap_or(0.0)),
-        )
-    })
+        .into_iter()
+        .flatten()
+        .find(|s| s["kind"] == "audio" && s["mid"] == mid)
+        .map_or((0.0, 0.0), |s| {
+            (
+                s["totalAudioEnergy"].as_f64().unwrap_or(0.0),
+                s["audioLevel"].as_f64().unwrap_or(0.0),
+            )
+        })
 }
 
 /// The mids of `page`'s received audio streams whose spectrum peaks at `hz` (±10 Hz) above
@@ -325,38 +326,14 @@ async fn run() {
     ));
     assert!(bars, "no page sees the bars at 1280x720: {seen:?}");
 
-    // A page's received audio carries energy while the room system sends its tone.
-    let before: Vec<(f64, f64)> = pages.iter().map(audio_energy).collect();
-    let (loud, snapshot) = pages_until(&mut polls, Duration::from_secs(60), |now| {
-        now.iter().zip(&before).any(|(p, (e0, _))| {
-            let (energy, level) = audio_energy(p);
-            energy > e0 + 0.01 && level > 0.01
-        })
-    })
-    .await;
-    let after: Vec<(f64, f64)> = snapshot["pages"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(audio_energy)
-        .collect();
-    note(&format!(
-        "pages' received audio (total energy, level): before {before:?}, after {after:?}"
-    ));
-    assert!(
-        loud,
-        "no page's received audio gains energy: {before:?} → {after:?}"
-    );
-    // …and it is the room system's 1 kHz (the other page's 440 Hz is in another stream).
+    // Every page hears the room system's 1 kHz in one of its received audio streams (the
+    // other page's 440 Hz is in another), and that stream's energy rises as it plays.
     let (hears, snapshot) = pages_until(&mut polls, Duration::from_secs(60), |now| {
         now.iter().all(|p| !hears_tone(p, 1000.0).is_empty())
     })
     .await;
-    let heard: Vec<Value> = snapshot["pages"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let pages = snapshot["pages"].as_array().cloned().unwrap_or_default();
+    let heard: Vec<Value> = pages
         .iter()
         .map(|p| p["stats"]["probe"]["audio"].clone())
         .collect();
@@ -364,6 +341,40 @@ async fn run() {
         "pages' received audio (mid, peak Hz, peak dBFS): {heard:?}"
     ));
     assert!(hears, "not every page hears 1 kHz: {heard:?}");
+    let mids: Vec<String> = pages
+        .iter()
+        .map(|p| hears_tone(p, 1000.0)[0].clone())
+        .collect();
+    let before: Vec<(f64, f64)> = pages
+        .iter()
+        .zip(&mids)
+        .map(|(p, mid)| audio_energy(p, mid))
+        .collect();
+    let (loud, snapshot) = pages_until(&mut polls, Duration::from_secs(60), |now| {
+        now.iter()
+            .zip(&mids)
+            .zip(&before)
+            .all(|((p, mid), (e0, _))| {
+                let (energy, level) = audio_energy(p, mid);
+                energy > e0 + 0.01 && level > 0.01
+            })
+    })
+    .await;
+    let after: Vec<(f64, f64)> = snapshot["pages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .zip(&mids)
+        .map(|(p, mid)| audio_energy(p, mid))
+        .collect();
+    note(&format!(
+        "pages' 1 kHz streams {mids:?} (total energy, level): before {before:?}, after {after:?}"
+    ));
+    assert!(
+        loud,
+        "the 1 kHz streams {mids:?} gain no energy: {before:?} → {after:?}"
+    );
 
     // The room system hears the pages' 440 Hz.
     let vtc_hears = eventually(Duration::from_secs(60), || async {
