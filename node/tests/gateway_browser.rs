@@ -311,6 +311,49 @@ async fn run() {
     );
     assert_eq!((composite.width(), composite.height()), (1280, 720));
 
+    // The active speaker moves to the page not in the main tile: it takes the main tile.
+    let main_pid = tiles(&demo, gateway)
+        .await
+        .iter()
+        .find(|(t, _)| *t == 0)
+        .map(|(_, pid)| *pid);
+    let (other, other_colour) = if main_pid == Some(red) {
+        (blue, BLUE)
+    } else {
+        (red, RED)
+    };
+    let (status, body) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}:setActiveSpeaker", demo.space),
+            json!({"participantId": other}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+    let moved = eventually(Duration::from_secs(60), || async {
+        vtc.video()
+            .latest()
+            .is_some_and(|f| tile_centre(&f, 0).is_some_and(|c| matches(c, yuv(other_colour))))
+    })
+    .await;
+    let after = vtc.video().latest().unwrap();
+    save(&after, "vtc-view-speaker-moved.png");
+    note(&format!(
+        "{other} speaks: main tile {:?}",
+        tile_centre(&after, 0)
+    ));
+    assert!(
+        moved,
+        "main tile {:?}, want {other_colour:06x}",
+        tile_centre(&after, 0)
+    );
+    let (status, body) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}:setActiveSpeaker", demo.space),
+            json!({"participantId": gateway}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+
     // A page decodes the gateway's video at 1280×720 and sees the bars.
     let (bars, snapshot) = pages_until(&mut polls, Duration::from_secs(90), |pages| {
         pages
