@@ -4,10 +4,10 @@
 //! A routing rule names its access token (`target = { kind = "meet", access_token = "<name>" }`);
 //! the call uses that token's connector, which mints each request's gateway JWT with the
 //! node's key and carries the token. With the embedded simulator (no `meet.backend`), the node
-//! adds the demo meeting's trusted token, [`DEMO_TOKEN`], and a rule of the lowest priority,
-//! [`DEMO_RULE`], that routes the demo's long ID to it: that is how the ID printed by
-//! `tcn run` reaches the demo meeting with no configuration at all. Configured rules are tried
-//! first.
+//! adds the demo meeting's trusted token, [`DEMO_TOKEN`], and, when no rule is configured (the
+//! built-in defaults), a rule [`DEMO_RULE`] that routes the demo's long ID to it: that is how the
+//! ID printed by `tcn run` reaches the demo meeting with no configuration at all. A
+//! configuration with rules of its own routes only by them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -97,7 +97,8 @@ impl MeetConnectors {
     }
 }
 
-/// The routing in force: the configured rules, plus the demo rule with the embedded simulator.
+/// The routing in force: the configured rules; or, on built-in defaults (no rules) with the
+/// embedded simulator, the demo rule alone.
 pub(crate) fn compile_routing(
     config: &Config,
     backend: &MeetBackend,
@@ -105,6 +106,9 @@ pub(crate) fn compile_routing(
     let BackendStatus::EmbeddedSim { demo, .. } = &backend.status else {
         return crate::config::compile_routing(config);
     };
+    if !config.routing.rules.is_empty() {
+        return crate::config::compile_routing(config);
+    }
     let mut routing = config.routing.clone();
     let mut tokens = config.meet.token_refs();
     tokens.push(AccessTokenRef {

@@ -154,7 +154,8 @@ async fn options_and_malformed_requests_over_udp() {
         .await;
     assert_eq!(client.response().await.status.code(), 200);
 
-    // An unknown alias is a 404; a routed Meet target cannot be served yet: 480.
+    // An unknown alias is a 404; a call routed to Meet without an SDP offer (late offers are not
+    // served) is a 488.
     client
         .send(&request(
             "INVITE",
@@ -178,7 +179,7 @@ async fn options_and_malformed_requests_over_udp() {
             "",
         ))
         .await;
-    assert_eq!(client.response().await.status.code(), 480);
+    assert_eq!(client.response().await.status.code(), 488);
     // An unsupported extension: 420 with Unsupported.
     client
         .send(&request(
