@@ -351,10 +351,14 @@ fn keyframe_storm_is_rate_limited_and_start_has_early_idrs() {
     assert!(early >= 2, "only {early} IDRs in the first 3 s");
 
     let storm_start = last_ts(&collector);
+    let storm_began = std::time::Instant::now();
     for _ in 0..100 {
         dl.request_keyframe();
         std::thread::sleep(Duration::from_millis(9));
     }
+    // 0.9 s on a quiet machine; longer on a loaded one, and each started second of the storm
+    // may honour one request (plus the one waiting at its end).
+    let storm_seconds = storm_began.elapsed().as_secs_f64().ceil() as u64;
     wait_until("2 s of stream after the storm began", 60, || {
         last_ts(&collector) >= storm_start + 2 * u64::from(CLOCK)
     });
@@ -367,7 +371,11 @@ fn keyframe_storm_is_rate_limited_and_start_has_early_idrs() {
         "{in_storm} IDRs in the storm's second"
     );
     assert_eq!(stats.keyframe_requests, 100);
-    assert!(stats.keyframe_requests_dropped >= 97, "{stats:?}");
+    assert!(
+        stats.keyframe_requests - stats.keyframe_requests_dropped <= storm_seconds + 2,
+        "{} requests honoured in a {storm_seconds} s storm: {stats:?}",
+        stats.keyframe_requests - stats.keyframe_requests_dropped
+    );
     // Forced IDRs add no marker-bit packets of their own: one marker per composed frame (but
     // the few frames still inside the encoder).
     let stats = dl.stats();
