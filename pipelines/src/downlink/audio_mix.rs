@@ -16,7 +16,7 @@ use gst::prelude::*;
 
 use crate::downlink::DownlinkEvent;
 use crate::downlink::error::DownlinkError;
-use crate::downlink::graph::{AUDIO_IN, Shared, add_chain, make};
+use crate::downlink::graph::{AUDIO_IN, Shared, add_chain, make, rtp_input};
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::{DownlinkSpec, G711Law};
 
@@ -148,22 +148,12 @@ impl AudioInputs {
 
     fn build_input(&self, shared: &Shared, ssrc: u32, pt: u8) -> Result<Input, DownlinkError> {
         let name = |part: &str| format!("{AUDIO_IN}-{ssrc}-{part}");
-        let caps = gst::Caps::builder("application/x-rtp")
-            .field("media", "audio")
-            .field("clock-rate", 48_000i32)
-            .field("encoding-name", "OPUS")
-            .field("payload", i32::from(pt))
-            .build();
-        let src = gst_app::AppSrc::builder()
-            .name(name("src"))
-            .caps(&caps)
-            .format(gst::Format::Time)
-            .is_live(true)
-            .do_timestamp(true)
-            .max_buffers(200)
-            .build();
-        let jitter = make("rtpjitterbuffer", &name("jb"))?;
-        jitter.set_property("latency", self.latency_ms);
+        let (src, jitter) = rtp_input(
+            &format!("{AUDIO_IN}-{ssrc}"),
+            ("audio", "OPUS", 48_000),
+            pt,
+            self.latency_ms,
+        )?;
         let depay = make("rtpopusdepay", &name("depay"))?;
         let dec = make("opusdec", &name("dec"))?;
         let convert = make("audioconvert", &name("convert"))?;

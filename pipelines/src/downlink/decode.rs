@@ -12,7 +12,7 @@ use kernels::layout::TILE_COUNT;
 use crate::downlink::DownlinkEvent;
 use crate::downlink::compose::ComposeMsg;
 use crate::downlink::error::DownlinkError;
-use crate::downlink::graph::{Shared, VIDEO_IN, add_chain, make};
+use crate::downlink::graph::{Shared, VIDEO_IN, add_chain, make, rtp_input};
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::DownlinkSpec;
 use crate::downlink::stats::Counters;
@@ -115,22 +115,12 @@ impl VideoInputs {
 
     fn build(&self, shared: &Arc<Shared>, ssrc: u32, pt: u8) -> Result<Input, DownlinkError> {
         let name = |part: &str| format!("{VIDEO_IN}-{ssrc}-{part}");
-        let caps = gst::Caps::builder("application/x-rtp")
-            .field("media", "video")
-            .field("clock-rate", 90_000i32)
-            .field("encoding-name", "VP8")
-            .field("payload", i32::from(pt))
-            .build();
-        let src = gst_app::AppSrc::builder()
-            .name(name("src"))
-            .caps(&caps)
-            .format(gst::Format::Time)
-            .is_live(true)
-            .do_timestamp(true)
-            .max_buffers(200)
-            .build();
-        let jitter = make("rtpjitterbuffer", &name("jb"))?;
-        jitter.set_property("latency", self.latency_ms);
+        let (src, jitter) = rtp_input(
+            &format!("{VIDEO_IN}-{ssrc}"),
+            ("video", "VP8", 90_000),
+            pt,
+            self.latency_ms,
+        )?;
         let depay = make("rtpvp8depay", &name("depay"))?;
         depay.set_property("wait-for-keyframe", true);
         depay.set_property("request-keyframe", true);

@@ -91,6 +91,34 @@ pub(crate) fn make(factory: &str, name: &str) -> Result<gst::Element, DownlinkEr
 }
 
 /// Adds `elements` to `pipeline` and links them in order.
+/// The head of one input branch, named `{prefix}-src` and `{prefix}-jb`: a live appsrc of
+/// RTP (`media`, `encoding` at `clock_rate`, payload type `pt`) and a jitter buffer of
+/// `latency_ms`.
+pub(crate) fn rtp_input(
+    prefix: &str,
+    (media, encoding, clock_rate): (&str, &str, i32),
+    pt: u8,
+    latency_ms: u32,
+) -> Result<(gst_app::AppSrc, gst::Element), DownlinkError> {
+    let caps = gst::Caps::builder("application/x-rtp")
+        .field("media", media)
+        .field("clock-rate", clock_rate)
+        .field("encoding-name", encoding)
+        .field("payload", i32::from(pt))
+        .build();
+    let src = gst_app::AppSrc::builder()
+        .name(format!("{prefix}-src"))
+        .caps(&caps)
+        .format(gst::Format::Time)
+        .is_live(true)
+        .do_timestamp(true)
+        .max_buffers(200)
+        .build();
+    let jitter = make("rtpjitterbuffer", &format!("{prefix}-jb"))?;
+    jitter.set_property("latency", latency_ms);
+    Ok((src, jitter))
+}
+
 pub(crate) fn add_chain(
     pipeline: &gst::Pipeline,
     elements: &[&gst::Element],
