@@ -717,6 +717,48 @@ fn h263_static_payload_type_needs_no_rtpmap() {
     assert_eq!(media.video.unwrap().format.h263_sizes.len(), 2);
 }
 
+#[test]
+fn h261_static_payload_type_is_answered_with_qcif_and_cif_only() {
+    let offer = "v=0\no=- 1 1 IN IP4 198.51.100.1\ns=-\nc=IN IP4 198.51.100.1\nt=0 0\n\
+                 m=video 5000 RTP/AVP 31\na=fmtp:31 CIF4=1;CIF=2;QCIF=1\n";
+    let caps = LocalCapabilities {
+        video: vec![VideoCodec::h264_default(), VideoCodec::H261],
+        ..LocalCapabilities::default()
+    };
+    let (text, _, media) = answer_with(offer, &caps, CryptoPolicy::BestEffort).unwrap();
+    assert!(
+        text.contains("m=video 40002 RTP/AVP 31\na=rtpmap:31 H261/90000\na=fmtp:31 CIF=2;QCIF=1\n"),
+        "{text}"
+    );
+    let video = media.video.unwrap();
+    assert_eq!(video.format.codec, VideoCodec::H261);
+    assert_eq!(video.payload_type, 31);
+    assert_eq!(video.format.h263_sizes.len(), 2);
+    // Without H.261 in our capabilities the same offer has no common codec.
+    let refused = answer_with(offer, &LocalCapabilities::default(), CryptoPolicy::BestEffort);
+    assert_eq!(refused.unwrap_err(), NegotiationError::NoCommonCodec);
+}
+
+#[test]
+fn h264_sprop_parameter_sets_reach_the_negotiated_format() {
+    let sprop = "Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==";
+    let offer = format!(
+        "v=0\no=- 1 1 IN IP4 198.51.100.1\ns=-\nc=IN IP4 198.51.100.1\nt=0 0\n\
+         m=video 5000 RTP/AVP 96\na=rtpmap:96 H264/90000\n\
+         a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;sprop-parameter-sets={sprop}\n"
+    );
+    let (text, _, media) = answer_default(&offer);
+    assert_eq!(
+        media.video.unwrap().format.sprop_parameter_sets.as_deref(),
+        Some(sprop)
+    );
+    // They describe the offerer's stream; the answer does not echo them.
+    assert!(!text.contains("sprop"));
+    // Not base64: ignored rather than handed to a decoder.
+    let (_, _, media) = answer_default(&offer.replace(sprop, "<bad>"));
+    assert_eq!(media.video.unwrap().format.sprop_parameter_sets, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Feedback, transport, bandwidth
 

@@ -342,6 +342,15 @@ impl Stream<'_> {
                 let fmtp = (!sizes.is_empty()).then(|| h263::fmtp_params(&sizes));
                 Ok((cap.clone(), fmtp, None))
             }
+            (VideoCodec::H261, _) => {
+                // RFC 4587 §6.1: QCIF and CIF, of those offered.
+                let sizes: Vec<_> = h263::picture_sizes(offered_fmtp.as_ref())
+                    .into_iter()
+                    .filter(h263::h261_supported)
+                    .collect();
+                let fmtp = (!sizes.is_empty()).then(|| h263::fmtp_params(&sizes));
+                Ok((cap.clone(), fmtp, None))
+            }
             (codec, _) => Ok((codec.clone(), None, None)),
         }
     }

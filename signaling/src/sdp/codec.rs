@@ -89,6 +89,9 @@ pub enum VideoCodec {
     H263,
     /// H.263 in the RFC 4629 payload format, `H263-1998`, dynamic PT.
     H263Plus,
+    /// H.261 (RFC 4587): static PT 31 (RFC 3551 §5.4), QCIF and CIF only; what the oldest
+    /// room systems still send.
+    H261,
     /// VP8 (RFC 7741), dynamic PT.
     Vp8,
 }
@@ -108,14 +111,16 @@ impl VideoCodec {
             Self::H264 { .. } => "H264",
             Self::H263 => "H263",
             Self::H263Plus => "H263-1998",
+            Self::H261 => "H261",
             Self::Vp8 => "VP8",
         }
     }
 
-    /// The static payload type (RFC 3551 Table 5); only H.263 has one.
+    /// The static payload type (RFC 3551 Table 5): H.263 (RFC 2190) and H.261 have one.
     pub fn static_payload_type(&self) -> Option<u8> {
         match self {
             Self::H263 => Some(34),
+            Self::H261 => Some(31),
             _ => None,
         }
     }

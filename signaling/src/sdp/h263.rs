@@ -1,4 +1,4 @@
-//! H.263 picture-size parameters: `SQCIF`, `QCIF`, `CIF`, `CIF4`, `CIF16` with a minimum
+//! H.263 (and H.261, RFC 4587 §6.1, which has only `QCIF` and `CIF`) picture-size parameters: `SQCIF`, `QCIF`, `CIF`, `CIF4`, `CIF16` with a minimum
 //! picture interval (RFC 4629 §8.1.1 for `H263-1998`; the same parameters are common on the
 //! RFC 2190 `H263` payload type 34). They state what the receiver can decode, so the sizes a
 //! peer offers bound what we send, and an answer lists only sizes that were offered.
@@ -93,6 +93,11 @@ pub(crate) fn picture_sizes(fmtp: Option<&Fmtp>) -> Vec<H263PictureSize> {
 /// The sizes we decode: up to 4CIF (16CIF is not expected from a room system).
 pub(crate) fn supported(size: &H263PictureSize) -> bool {
     size.format <= H263Format::Cif4
+}
+
+/// The sizes H.261 knows (RFC 4587 §6.1): QCIF and CIF only.
+pub(crate) fn h261_supported(size: &H263PictureSize) -> bool {
+    matches!(size.format, H263Format::Qcif | H263Format::Cif)
 }
 
 /// The fmtp parameters for a list of sizes, e.g. `CIF=1;QCIF=1`.

@@ -86,9 +86,13 @@ pub struct VideoFormat {
     pub max_br: Option<u32>,
     /// VP8 `max-fr` of the peer: frames per second (RFC 7741 §6.1).
     pub max_fr: Option<u32>,
-    /// H.263: the picture sizes the peer decodes (RFC 4629 §8.1.1); empty when it listed
-    /// none, which means QCIF.
+    /// H.263 and H.261: the picture sizes the peer decodes (RFC 4629 §8.1.1, RFC 4587 §6.1);
+    /// empty when it listed none, which means QCIF.
     pub h263_sizes: Vec<H263PictureSize>,
+    /// H.264: the peer's `sprop-parameter-sets` (RFC 6184 §8.1), base64 SPS and PPS separated
+    /// by commas, as written. Some room systems send their parameter sets only here, never in
+    /// band, so the decoder needs them before the first packet.
+    pub sprop_parameter_sets: Option<String>,
 }
 
 impl VideoFormat {
@@ -104,6 +108,7 @@ impl VideoFormat {
             max_br: None,
             max_fr: None,
             h263_sizes: Vec::new(),
+            sprop_parameter_sets: None,
         }
     }
 }

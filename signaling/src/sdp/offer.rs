@@ -262,6 +262,15 @@ fn video_formats(
                 formats.push((pt, Some(h263::fmtp_params(&H263_SIZES))));
             }
         }
+        VideoCodec::H261 => {
+            if let Some(pt) = payload_types.take(codec.static_payload_type()) {
+                let sizes: Vec<_> = H263_SIZES
+                    .into_iter()
+                    .filter(h263::h261_supported)
+                    .collect();
+                formats.push((pt, Some(h263::fmtp_params(&sizes))));
+            }
+        }
         VideoCodec::Vp8 => formats.extend(payload_types.take(None).map(|pt| (pt, None))),
     }
     formats

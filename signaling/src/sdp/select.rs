@@ -269,11 +269,26 @@ pub(crate) fn video_format(
                 format.max_fs = params.max_fs;
                 format.max_br = params.max_br;
             }
+            format.sprop_parameter_sets = fmtp
+                .as_ref()
+                .and_then(|f| f.get("sprop-parameter-sets"))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| {
+                    !v.is_empty()
+                        && v.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+/=,".contains(&b))
+                });
         }
         VideoCodec::H263 | VideoCodec::H263Plus => {
             format.h263_sizes = h263::picture_sizes(fmtp.as_ref())
                 .into_iter()
                 .filter(h263::supported)
+                .collect();
+        }
+        VideoCodec::H261 => {
+            format.h263_sizes = h263::picture_sizes(fmtp.as_ref())
+                .into_iter()
+                .filter(h263::h261_supported)
                 .collect();
         }
         VideoCodec::Vp8 => {
