@@ -735,7 +735,11 @@ fn h261_static_payload_type_is_answered_with_qcif_and_cif_only() {
     assert_eq!(video.payload_type, 31);
     assert_eq!(video.format.h263_sizes.len(), 2);
     // Without H.261 in our capabilities the same offer has no common codec.
-    let refused = answer_with(offer, &LocalCapabilities::default(), CryptoPolicy::BestEffort);
+    let refused = answer_with(
+        offer,
+        &LocalCapabilities::default(),
+        CryptoPolicy::BestEffort,
+    );
     assert_eq!(refused.unwrap_err(), NegotiationError::NoCommonCodec);
 }
 
