@@ -34,6 +34,8 @@ pub mod uplink;
 pub use error::PipelineError;
 pub use events::{ConnectionState, KeyframeCause, KeyframeOutcome, MediaEvent};
 pub use keyframes::KeyframeStats;
-pub use meet_leg::{MeetLeg, ReceivedKind, RtpReceiver};
+pub use meet_leg::{
+    MEET_KEYFRAME_REQUEST_INTERVAL, MeetKeyframeRequests, MeetLeg, ReceivedKind, RtpReceiver,
+};
 pub use spec::{G711, LayerSpec, LayerTable, MeetLegSpec, PortRange, UplinkSpec};
 pub use uplink::UplinkInput;

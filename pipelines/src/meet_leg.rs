@@ -10,7 +10,7 @@
 //! rtpbin session (`on-feedback-rtcp`), because 1.22's rtpfunnel drops them (media.md §1.1),
 //! and forced on the one layer they name, rate-limited ([`crate::keyframes`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
@@ -49,6 +49,35 @@ struct Shared {
     candidates: Mutex<Vec<(u32, String)>>,
     /// Where the RTP packets Meet sends go (the downlink), once set.
     receiver: Mutex<Option<RtpReceiver>>,
+    /// The sink pads of the appsinks taking Meet's video: where keyframe requests toward Meet
+    /// go upstream.
+    video_sinks: Mutex<Vec<gst::Pad>>,
+    /// Keyframe requests toward Meet, per SSRC.
+    meet_requests: Mutex<MeetRequests>,
+}
+
+/// The least time between two keyframe requests toward Meet for one stream: 500 ms. A
+/// request inside it is dropped: the keyframe asked for a moment ago answers it too (loss
+/// usually comes in bursts, and each lost packet would otherwise ask again; the peers'
+/// lesson in media.md §5).
+pub const MEET_KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Keyframe requests toward Meet: when each stream was last asked, and the counts.
+#[derive(Debug, Default)]
+struct MeetRequests {
+    last: HashMap<u32, Instant>,
+    sent: u64,
+    dropped: u64,
+}
+
+/// What the leg asked of Meet: keyframe requests sent (as RTCP PLI) and dropped by the rate
+/// limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MeetKeyframeRequests {
+    /// PLIs asked of webrtcbin's RTP session.
+    pub sent: u64,
+    /// Requests inside [`MEET_KEYFRAME_REQUEST_INTERVAL`] of the previous one for the stream.
+    pub dropped: u64,
 }
 
 /// What the Meet leg hands on for every RTP packet Meet sends (after webrtcbin's SRTP and
@@ -149,6 +178,7 @@ pub struct MeetLeg {
     video_mid_exts: Vec<gst_rtp::RTPHeaderExtension>,
     audio_mid_ext: gst_rtp::RTPHeaderExtension,
     total_bps: u32,
+    vp8_payload_type: u8,
     stop: Arc<AtomicBool>,
     bus_thread: Option<JoinHandle<()>>,
 }
@@ -224,6 +254,8 @@ impl MeetLeg {
             hooked_sessions: Mutex::new(HashSet::new()),
             candidates: Mutex::new(Vec::new()),
             receiver: Mutex::new(None),
+            video_sinks: Mutex::new(Vec::new()),
+            meet_requests: Mutex::new(MeetRequests::default()),
         });
         connect_webrtc_signals(&webrtc, &shared);
         for (index, layer) in graph.layers.iter().enumerate() {
@@ -245,6 +277,7 @@ impl MeetLeg {
             video_mid_exts: graph.layers.iter().map(|l| l.mid_ext.clone()).collect(),
             audio_mid_ext: graph.audio_mid_ext.clone(),
             total_bps: spec.layers.total_bps(),
+            vp8_payload_type: spec.vp8_payload_type,
             shared,
             stop,
             bus_thread: Some(bus_thread),
@@ -439,6 +472,47 @@ impl MeetLeg {
     /// One RTP packet of the VTC's G.711 (see [`UplinkInput::push_audio_rtp`]).
     pub fn push_audio_rtp(&self, packet: &[u8]) -> Result<(), PipelineError> {
         self.input.push_audio_rtp(packet)
+    }
+
+    /// Asks Meet for a keyframe of the video stream `ssrc` it sends (loss or a new decoder
+    /// on the downlink): an RTCP PLI for that SSRC only, from webrtcbin's RTP session (an
+    /// upstream `GstForceKeyUnit` carrying the SSRC and the VP8 payload type, which
+    /// `rtpsession` turns into a PLI because the answer has `nack pli`). At most one per
+    /// [`MEET_KEYFRAME_REQUEST_INTERVAL`] per stream; returns whether it went out.
+    pub fn request_keyframe_from_meet(&self, ssrc: u32) -> bool {
+        let now = Instant::now();
+        {
+            let mut requests = lock(&self.shared.meet_requests);
+            let due = requests
+                .last
+                .get(&ssrc)
+                .is_none_or(|at| now.duration_since(*at) >= MEET_KEYFRAME_REQUEST_INTERVAL);
+            if !due {
+                requests.dropped += 1;
+                return false;
+            }
+            requests.last.insert(ssrc, now);
+            requests.sent += 1;
+        }
+        let Some(pad) = lock(&self.shared.video_sinks).first().cloned() else {
+            return false;
+        };
+        let mut event = gst_video::UpstreamForceKeyUnitEvent::builder()
+            .all_headers(false)
+            .build();
+        let structure = event.make_mut().structure_mut();
+        structure.set("ssrc", ssrc);
+        structure.set("payload", u32::from(self.vp8_payload_type));
+        pad.push_event(event)
+    }
+
+    /// The keyframe requests sent toward Meet so far.
+    pub fn meet_keyframe_requests(&self) -> MeetKeyframeRequests {
+        let requests = lock(&self.shared.meet_requests);
+        MeetKeyframeRequests {
+            sent: requests.sent,
+            dropped: requests.dropped,
+        }
     }
 
     /// The keyframe counters of layer `rid`.
@@ -661,6 +735,7 @@ fn connect_webrtc_signals(webrtc: &gst::Element, shared: &Arc<Shared>) {
     // what Meet sends leaves through an appsink per stream, to the receiver set with
     // `MeetLeg::on_receive` (the downlink); without one the packets are dropped
     let weak = Arc::downgrade(shared);
+    let weak_pads = Arc::downgrade(shared);
     webrtc.connect_pad_added(move |webrtc, pad| {
         if pad.direction() != gst::PadDirection::Src {
             return;
@@ -707,8 +782,12 @@ fn connect_webrtc_signals(webrtc: &gst::Element, shared: &Arc<Shared>) {
         let sink: gst::Element = sink.upcast();
         if pipeline.add(&sink).is_ok() {
             let _ = sink.sync_state_with_parent();
-            if let Some(sink_pad) = sink.static_pad("sink") {
-                let _ = pad.link(&sink_pad);
+            if let Some(sink_pad) = sink.static_pad("sink")
+                && pad.link(&sink_pad).is_ok()
+                && kind == ReceivedKind::Video
+                && let Some(shared) = weak_pads.upgrade()
+            {
+                lock(&shared.video_sinks).push(sink_pad);
             }
         }
     });

@@ -29,6 +29,8 @@ pub(super) struct Outgoing<S> {
     pub(super) target_height: u32,
     /// The CSRC sent (video: the source's; audio: set per packet).
     pub(super) csrc: u32,
+    /// Keyframe requests (PLI or FIR) the participant sent about this stream.
+    pub(super) keyframe_requests: u64,
 }
 
 impl<S: Default> Outgoing<S> {
@@ -39,6 +41,7 @@ impl<S: Default> Outgoing<S> {
             slot: S::default(),
             target_height: 0,
             csrc: 0,
+            keyframe_requests: 0,
         }
     }
 }

@@ -119,6 +119,9 @@ pub struct StreamReport {
     pub rid: Option<String>,
     /// Packets sent.
     pub packets: u64,
+    /// Keyframe requests (RTCP PLI or FIR) the participant sent about this stream; each is
+    /// passed on to the source as a PLI on the layer it sends here.
+    pub keyframe_requests: u64,
 }
 
 /// `answer` with `b=TIAS:<bps>` in the m-section of `mid` (after its `c=` line): the limit
@@ -377,6 +380,7 @@ impl MediaPlane {
                     source: o.slot.source,
                     rid: o.slot.current_rid.clone(),
                     packets: o.slot.packets,
+                    keyframe_requests: o.keyframe_requests,
                 })
                 .collect(),
             audio_streams: peer
@@ -387,6 +391,7 @@ impl MediaPlane {
                     source: o.slot.source,
                     rid: None,
                     packets: o.slot.packets,
+                    keyframe_requests: o.keyframe_requests,
                 })
                 .collect(),
             channels: peer.channels.keys().cloned().collect(),
@@ -501,7 +506,10 @@ impl MediaPlane {
                     .video_out
                     .iter_mut()
                     .find(|o| o.mid == request.mid)
-                    .and_then(|o| Some((o.slot.source?, o.slot.current_rid.clone()?)));
+                    .and_then(|o| {
+                        o.keyframe_requests += 1;
+                        Some((o.slot.source?, o.slot.current_rid.clone()?))
+                    });
                 if let Some((source, rid)) = slot {
                     self.request_keyframe(source, &rid);
                 }

@@ -266,7 +266,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     forward_events(events, media_tx.clone());
                     match start_vtc_media(local_ip, vtc_plans.take(), &built, &down, &detail, &metrics) {
                         Ok(vtc) => {
-                            send_downlink(downlink_events, &vtc, media_tx.clone());
+                            send_downlink(downlink_events, &vtc, Arc::downgrade(&built), media_tx.clone());
                             _vtc_media = Some(vtc);
                             leg = Some(built);
                             downlink = Some(down);
@@ -338,10 +338,12 @@ fn forward_events(events: std_mpsc::Receiver<MediaEvent>, to: mpsc::UnboundedSen
 }
 
 /// Sends what the downlink makes to the room system, from a thread of its own (the downlink
-/// reports on a std channel); a failed downlink ends the call.
+/// reports on a std channel), and passes its keyframe wishes (a new decoder, loss on a Meet
+/// stream) on to Meet as a PLI on that stream only; a failed downlink ends the call.
 fn send_downlink(
     events: std_mpsc::Receiver<DownlinkEvent>,
     vtc: &VtcMedia,
+    leg: std::sync::Weak<MeetLeg>,
     task: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let (audio, video) = (vtc.senders[0].clone(), vtc.senders[1].clone());
@@ -358,6 +360,12 @@ fn send_downlink(
                             message: error.to_string(),
                             debug: None,
                         }));
+                    }
+                    DownlinkEvent::KeyframeWanted { ssrc } => {
+                        let sent = leg
+                            .upgrade()
+                            .is_some_and(|leg| leg.request_keyframe_from_meet(ssrc));
+                        debug!(ssrc, sent, "keyframe asked of Meet");
                     }
                     DownlinkEvent::Stopped => break,
                     other => debug!(?other, "downlink event"),

@@ -112,11 +112,34 @@ impl Call {
     /// `width`×`height`. ICE binds only 127.0.0.1 ports in `ports`.
     pub fn start(width: u32, height: u32, ports: PortRange) -> Self {
         let sim = SimHandle::start();
+        let joined = Joined::start(&sim, ports);
+        let source = Source::start(width, height, &joined.leg.input());
+        Self {
+            source,
+            leg: joined.leg,
+            sim,
+            events: joined.events,
+            pid: joined.pid,
+            joined_at: joined.joined_at,
+        }
+    }
+}
+
+/// A leg joined to a running sim and connected, with nothing fed to its uplink yet.
+pub struct Joined {
+    pub leg: MeetLeg,
+    pub events: EventLog,
+    pub pid: i64,
+    pub joined_at: Instant,
+}
+
+impl Joined {
+    /// Joins `sim` as a gateway; ICE binds only 127.0.0.1 ports in `ports`.
+    pub fn start(sim: &SimHandle, ports: PortRange) -> Self {
         let mut spec = MeetLegSpec::new(ports);
         spec.local_addresses = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
         let (leg, receiver) = MeetLeg::new(&spec, &UplinkSpec::default()).expect("the leg builds");
         let events = EventLog::collect(receiver);
-        let source = Source::start(width, height, &leg.input());
         let offer = leg.create_offer().expect("an offer");
         check_candidates(&offer, ports);
         let (pid, answer) = sim.join(&offer);
@@ -126,9 +149,7 @@ impl Call {
             *e == MediaEvent::ConnectionState(ConnectionState::Connected)
         });
         Self {
-            source,
             leg,
-            sim,
             events,
             pid,
             joined_at,
