@@ -24,6 +24,7 @@ pub mod downlink;
 pub mod dtls_cert;
 pub mod error;
 pub mod events;
+pub mod h264_guard;
 pub mod keyframes;
 pub mod meet_leg;
 pub mod peers;

@@ -39,6 +39,10 @@ pub struct UplinkInput {
 impl UplinkInput {
     /// One RTP packet of the VTC's H.264 stream (header included, SRTP already removed).
     pub fn push_video_rtp(&self, packet: &[u8]) -> Result<(), PipelineError> {
+        // What the depayloader would only fail or warn on stays out (crate::h264_guard).
+        if crate::h264_guard::check_h264_rtp(packet).is_err() {
+            return Ok(());
+        }
         push(&self.video, packet)
     }
 

@@ -15,6 +15,37 @@ use signaling::sip::message::{Message, Response};
 /// H.264 payload type the synthetic room system offers.
 pub const VTC_H264_PT: u8 = 96;
 
+/// Rewrites each video RTP packet before it leaves, for tests of broken room systems: the
+/// packets to send instead (none drops it, several add some).
+pub type Mangler = Box<dyn FnMut(&[u8]) -> Vec<Vec<u8>> + Send>;
+
+/// What the synthetic room system sends.
+#[derive(Clone, Copy, Debug)]
+pub struct VtcOptions {
+    /// The picture.
+    pub pattern: Pattern,
+    /// The tone, in Hz.
+    pub tone_hz: f64,
+    /// Width, height and frame rate of its H.264 (default 1280×720 at 30 fps).
+    pub size: (u32, u32, u32),
+    /// How long to wait for the 200.
+    pub answer_within: Duration,
+}
+
+impl Default for VtcOptions {
+    fn default() -> Self {
+        Self {
+            pattern: Pattern::Bars,
+            tone_hz: 1000.0,
+            size: (1280, 720, 30),
+            answer_within: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Where one stream's packets go.
+type Sender = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// One call from the synthetic room system.
 pub struct Vtc {
     sip: UdpSocket,
@@ -30,6 +61,9 @@ pub struct Vtc {
     audio_rtp: Arc<Mutex<RtpCount>>,
     stop: Arc<AtomicBool>,
     receivers: Vec<JoinHandle<()>>,
+    /// Sends on the video socket to the node, bypassing the mangler.
+    video_out: Option<Sender>,
+    mangler: Arc<Mutex<Option<Mangler>>>,
     _sources: Vec<RtpSource>,
 }
 
@@ -51,6 +85,23 @@ impl Vtc {
         tone_hz: f64,
         answer_within: Duration,
     ) -> Result<Self, String> {
+        let options = VtcOptions {
+            pattern,
+            tone_hz,
+            answer_within,
+            ..VtcOptions::default()
+        };
+        Self::call_with(node, user, &options)
+    }
+
+    /// Calls `user@node` as [`Vtc::call`] does, with everything it sends chosen by `options`.
+    pub fn call_with(node: SocketAddr, user: &str, options: &VtcOptions) -> Result<Self, String> {
+        let VtcOptions {
+            pattern,
+            tone_hz,
+            size,
+            answer_within,
+        } = *options;
         let io = |e: std::io::Error| e.to_string();
         let sip = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
         let audio_rtp = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
@@ -120,24 +171,34 @@ impl Vtc {
             audio_rtp: Arc::default(),
             stop: Arc::new(AtomicBool::new(false)),
             receivers: Vec::new(),
+            video_out: None,
+            mangler: Arc::default(),
             _sources: Vec::new(),
         };
         vtc.send_in_dialog("ACK", 1)?;
-        let send = |socket: &UdpSocket, to: SocketAddr| -> Result<_, String> {
+        let send = |socket: &UdpSocket, to: SocketAddr| -> Result<Sender, String> {
             let socket = socket.try_clone().map_err(io)?;
-            Ok(Box::new(move |packet: &[u8]| {
+            Ok(Arc::new(move |packet: &[u8]| {
                 let _ = socket.send_to(packet, to);
-            }) as Box<dyn Fn(&[u8]) + Send + Sync>)
+            }))
+        };
+        let video_out = send(&video_rtp, video_to)?;
+        let audio_out = send(&audio_rtp, audio_to)?;
+        vtc.video_out = Some(Arc::clone(&video_out));
+        let mangler = Arc::clone(&vtc.mangler);
+        let video_sink = move |packet: &[u8]| {
+            let mut mangler = mangler
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match mangler.as_mut() {
+                Some(mangle) => mangle(packet).iter().for_each(|p| video_out(p)),
+                None => video_out(packet),
+            }
         };
         vtc._sources = vec![
-            RtpSource::h264(
-                pattern,
-                (1280, 720, 30),
-                VTC_H264_PT,
-                send(&video_rtp, video_to)?,
-            )
-            .map_err(|e| e.to_string())?,
-            RtpSource::g711_tone(tone_hz, false, 0, send(&audio_rtp, audio_to)?)
+            RtpSource::h264(pattern, size, VTC_H264_PT, Box::new(video_sink))
+                .map_err(|e| e.to_string())?,
+            RtpSource::g711_tone(tone_hz, false, 0, Box::new(move |p| audio_out(p)))
                 .map_err(|e| e.to_string())?,
         ];
         let video = Arc::clone(&vtc.video);
@@ -157,6 +218,21 @@ impl Vtc {
             ),
         ];
         Ok(vtc)
+    }
+
+    /// From now on every video RTP packet goes through `mangler` (`None`: sent as made).
+    pub fn set_video_mangler(&self, mangler: Option<Mangler>) {
+        *self
+            .mangler
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = mangler;
+    }
+
+    /// Sends `packet` on the video socket to the node as it is (alongside the stream).
+    pub fn send_video_raw(&self, packet: &[u8]) {
+        if let Some(out) = &self.video_out {
+            out(packet);
+        }
     }
 
     /// What the room system decodes from the node's H.264.
