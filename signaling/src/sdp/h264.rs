@@ -255,6 +255,29 @@ impl H264Level {
             .find(|(_, level)| *level == self)
             .map_or(9, |(idc, _)| *idc)
     }
+
+    /// The level's limits (H.264 Table A-1): the largest frame in macroblocks (`MaxFS`) and
+    /// the most macroblocks per second (`MaxMBPS`) a decoder of this level takes. 1280×720
+    /// is 3600 macroblocks, 1920×1080 8160.
+    pub fn limits(self) -> (u32, u32) {
+        match self {
+            Self::L1 => (99, 1_485),
+            Self::L1b | Self::L1_1 => (396, 3_000),
+            Self::L1_2 => (396, 6_000),
+            Self::L1_3 | Self::L2 => (396, 11_880),
+            Self::L2_1 => (792, 19_800),
+            Self::L2_2 => (1_620, 20_250),
+            Self::L3 => (1_620, 40_500),
+            Self::L3_1 => (3_600, 108_000),
+            Self::L3_2 => (5_120, 216_000),
+            Self::L4 | Self::L4_1 => (8_192, 245_760),
+            Self::L4_2 => (8_704, 522_240),
+            Self::L5 => (22_080, 589_824),
+            Self::L5_1 => (36_864, 983_040),
+            Self::L5_2 => (36_864, 2_073_600),
+            Self::L6 | Self::L6_1 | Self::L6_2 => (139_264, 4_177_920),
+        }
+    }
 }
 
 impl fmt::Display for H264Level {
@@ -338,6 +361,25 @@ impl H264Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_limits_follow_table_a1() {
+        // 720p30 needs 3.1; 1080p30 needs 4.
+        let fits = |level: H264Level, (w, h): (u32, u32), fps: u32| {
+            let (fs, mbps) = level.limits();
+            let mbs = w.div_ceil(16) * h.div_ceil(16);
+            mbs <= fs && mbs * fps <= mbps
+        };
+        assert!(fits(H264Level::L3_1, (1280, 720), 30));
+        assert!(!fits(H264Level::L3, (1280, 720), 30));
+        assert!(fits(H264Level::L4, (1920, 1080), 30));
+        assert!(!fits(H264Level::L3_2, (1920, 1080), 30));
+        assert!(fits(H264Level::L1_3, (352, 288), 30));
+        for (idc, level) in H264Level::TABLE {
+            let (fs, mbps) = level.limits();
+            assert!(fs > 0 && mbps >= fs, "level {idc}");
+        }
+    }
 
     fn plid(text: &str) -> ProfileLevelId {
         ProfileLevelId::parse(text).unwrap()
