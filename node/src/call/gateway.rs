@@ -8,7 +8,8 @@
 //! ```text
 //!  resolve the dialled ID ─► media builds the offer ─► connect (offer → answer) ─► apply
 //!    data channels open ─► STATE_WAITING: 180 ─► STATE_JOINED: 200, setAssignment (1+7)
-//!    videoAssignment ─► the media plane maps SSRCs to canvases
+//!    videoAssignment, roster, media entries ─► who shows in which tile, under which name
+//!    conference state ─► the recording indicator
 //!  caller BYE ─► leave ─► DISCONNECTED (or 2 s) ─► close
 //!  Meet ends it ─► BYE with a Reason (or a final response while unanswered) ─► close
 //! ```
@@ -20,7 +21,6 @@ use std::time::Instant;
 
 use meet::connector::{ConferenceRef, ConnectOutcome, MeetError};
 use meet::protocol::DataChannel;
-use meet::protocol::video_assignment::VideoAssignment;
 use meet::session::{MeetSession, SessionEvent, SessionSettings};
 use tracing::{debug, info, warn};
 
@@ -55,8 +55,12 @@ pub(crate) enum CallOutput {
     ApplyAnswer(String),
     /// Send a message on a data channel.
     SendData(DataChannel, String),
-    /// Which virtual SSRC each canvas shows now.
-    Assign(VideoAssignment),
+    /// Who the room system sees now, tile by tile (a new list whenever the assignment, the
+    /// roster or the media entries change what it shows).
+    Show(Vec<Shown>),
+    /// Whether the conference is being recorded (the indicator on the composite); sent when
+    /// it changes.
+    Recording(bool),
     /// Tell the SIP leg.
     Leg(LegCommand),
     /// Tear the media plane down.
@@ -66,6 +70,18 @@ pub(crate) enum CallOutput {
         ending: CallEnding,
         outcome: CallOutcome,
     },
+}
+
+/// One participant on the room system's canvas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Shown {
+    /// The tile: Meet's canvas id less one (0 the main tile, 1..=7 the thumbnails).
+    pub(crate) tile: usize,
+    /// The virtual SSRC of their video; `None` without video (muted, or none assigned): the
+    /// name slate shows instead.
+    pub(crate) ssrc: Option<u32>,
+    /// Their display name from the roster (the caption or the slate), empty when unknown.
+    pub(crate) name: String,
 }
 
 #[derive(Debug)]
@@ -86,6 +102,9 @@ pub(crate) struct GatewayCall {
     answered: bool,
     /// Why the call ends, once that is decided (the session may still be leaving).
     ending: Option<CallEnding>,
+    /// What the room system was last told it sees, and whether the conference records.
+    shown: Vec<Shown>,
+    recording: bool,
     outputs: VecDeque<CallOutput>,
 }
 
@@ -99,6 +118,8 @@ impl GatewayCall {
             stage: Stage::Resolving,
             answered: false,
             ending: None,
+            shown: Vec::new(),
+            recording: false,
             outputs,
         }
     }
@@ -273,8 +294,15 @@ impl GatewayCall {
                     self.answered = true;
                     self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
                 }
-                SessionEvent::Assignment(assignment) => {
-                    self.outputs.push_back(CallOutput::Assign(assignment));
+                SessionEvent::Assignment(_)
+                | SessionEvent::RosterChanged(_)
+                | SessionEvent::MediaEntriesChanged(_) => self.show(),
+                SessionEvent::ConferenceStateChanged(state) => {
+                    if state.recording != self.recording {
+                        self.recording = state.recording;
+                        self.outputs
+                            .push_back(CallOutput::Recording(state.recording));
+                    }
                 }
                 SessionEvent::Disconnected { outcome, .. } => {
                     // The session's outcome unless the call already knew why it ends (the
@@ -299,6 +327,54 @@ impl GatewayCall {
         // A final `leave` may have been queued with the last event.
         while let Some((channel, text)) = self.session.poll_transmit() {
             self.outputs.push_back(CallOutput::SendData(channel, text));
+        }
+    }
+
+    /// Who is on which canvas, by name: each canvas of the latest assignment that names a media
+    /// entry, with that entry's video (none when muted or not sent) and its participant's name
+    /// from the roster. Sent when it differs from what was sent last.
+    fn show(&mut self) {
+        let Some(assignment) = self.session.assignment() else {
+            return;
+        };
+        let mut shown: Vec<Shown> = assignment
+            .canvases
+            .iter()
+            .filter(|c| c.media_entry_id != 0 || c.ssrc != 0)
+            .filter_map(|c| {
+                let tile = usize::try_from(c.canvas_id).ok()?.checked_sub(1)?;
+                let entry = self
+                    .session
+                    .media_entries()
+                    .find(|(id, _)| *id == c.media_entry_id)
+                    .map(|(_, entry)| entry);
+                let muted = entry.is_some_and(|e| e.video_muted);
+                let name = entry
+                    .and_then(|e| {
+                        self.session
+                            .roster()
+                            .map(|(_, p)| p)
+                            .find(|p| {
+                                (e.participant_key.is_some()
+                                    && p.participant_key == e.participant_key)
+                                    || (e.participant.is_some() && p.name == e.participant)
+                            })
+                            .and_then(|p| p.display_name())
+                    })
+                    .unwrap_or_default()
+                    .to_owned();
+                Some(Shown {
+                    tile,
+                    ssrc: (c.ssrc != 0 && !muted).then_some(c.ssrc),
+                    name,
+                })
+            })
+            .collect();
+        shown.sort_by_key(|s| s.tile);
+        shown.dedup_by_key(|s| s.tile);
+        if shown != self.shown {
+            self.shown = shown.clone();
+            self.outputs.push_back(CallOutput::Show(shown));
         }
     }
 

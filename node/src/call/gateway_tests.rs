@@ -102,10 +102,81 @@ fn lobby_rings_then_joined_answers_and_asks_for_the_1_plus_7_layout() {
     assert!(assignment.contains("setAssignment"), "{assignment}");
     call.on_data(DataChannel::VideoAssignment, ASSIGNMENT, now);
     let out = outputs(&mut call);
-    let [CallOutput::Assign(assignment)] = out.as_slice() else {
+    let [CallOutput::Show(shown)] = out.as_slice() else {
         panic!("{out:?}");
     };
-    assert_eq!(assignment.canvases.len(), 2);
+    let tiles: Vec<_> = shown.iter().map(|s| (s.tile, s.ssrc)).collect();
+    assert_eq!(tiles, [(0, Some(3001)), (1, Some(3002))]);
+}
+
+const ROSTER: &str = r#"{"resources":[
+  {"id":1,"participant":{"participantKey":"participants/p1","name":"conferenceRecords/r/participants/p1","anonymousUser":{"displayName":"Ada"}}},
+  {"id":2,"participant":{"participantKey":"participants/p2","name":"conferenceRecords/r/participants/p2","signedInUser":{"user":"users/2","displayName":"Grace"}}}]}"#;
+const ENTRIES: &str = r#"{"resources":[
+  {"id":3,"mediaEntry":{"participantKey":"participants/p1","videoCsrcs":[11]}},
+  {"id":4,"mediaEntry":{"participant":"conferenceRecords/r/participants/p2","videoMuted":true}}]}"#;
+
+#[test]
+fn names_come_from_the_roster_through_media_entries_and_muted_video_is_a_slate() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_data(DataChannel::VideoAssignment, ASSIGNMENT, now);
+    outputs(&mut call);
+    call.on_data(DataChannel::Participants, ROSTER, now);
+    call.on_data(DataChannel::MediaEntries, ENTRIES, now);
+    let shown = outputs(&mut call)
+        .into_iter()
+        .filter_map(|o| match o {
+            CallOutput::Show(shown) => Some(shown),
+            _ => None,
+        })
+        .last()
+        .expect("a new list once names are known");
+    let seen: Vec<_> = shown
+        .iter()
+        .map(|s| (s.tile, s.ssrc, s.name.as_str()))
+        .collect();
+    assert_eq!(seen, [(0, Some(3001), "Ada"), (1, None, "Grace")]);
+    // Nothing changed: nothing new is sent.
+    call.on_data(DataChannel::Participants, ROSTER, now);
+    assert!(
+        !outputs(&mut call)
+            .iter()
+            .any(|o| matches!(o, CallOutput::Show(_)))
+    );
+}
+
+#[test]
+fn the_recording_state_is_passed_on_when_it_changes() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    let state = |recording: bool| {
+        format!(r#"{{"resources":[{{"id":0,"conferenceState":{{"recording":{recording}}}}}]}}"#)
+    };
+    let recording = |call: &mut GatewayCall| -> Vec<bool> {
+        outputs(call)
+            .into_iter()
+            .filter_map(|o| match o {
+                CallOutput::Recording(on) => Some(on),
+                _ => None,
+            })
+            .collect()
+    };
+    call.on_data(DataChannel::XConference, &state(false), now);
+    assert!(
+        recording(&mut call).is_empty(),
+        "not recording from the start"
+    );
+    call.on_data(DataChannel::XConference, &state(true), now);
+    assert_eq!(recording(&mut call), [true]);
+    call.on_data(DataChannel::XConference, &state(true), now);
+    assert!(recording(&mut call).is_empty());
+    call.on_data(DataChannel::XConference, &state(false), now);
+    assert_eq!(recording(&mut call), [false]);
 }
 
 #[test]

@@ -207,22 +207,20 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         debug!(%channel, "data-channel message not sent: {error}");
                     }
                 }
-                CallOutput::Assign(assignment) => {
-                    // Canvas ids are 1 (the main canvas) to 8; tiles are 0 to 7.
-                    let tiles: Vec<(usize, u32)> = assignment
-                        .canvases
+                CallOutput::Show(shown) => {
+                    let tiles: Vec<(usize, u32)> = shown
                         .iter()
-                        .filter_map(|c| {
-                            let tile = usize::try_from(c.canvas_id).ok()?.checked_sub(1)?;
-                            Some((tile, c.ssrc))
-                        })
+                        .filter_map(|s| Some((s.tile, s.ssrc?)))
                         .collect();
-                    debug!(?tiles, "video assignment");
+                    debug!(?shown, "who the room system sees");
                     if let Some(downlink) = &downlink
                         && let Err(error) = downlink.assign(&tiles)
                     {
                         debug!("assignment not applied: {error}");
                     }
+                }
+                CallOutput::Recording(recording) => {
+                    info!(recording, "the conference's recording state");
                 }
                 CallOutput::Leg(command) => {
                     let _ = commands.send((call_id.clone(), command));
