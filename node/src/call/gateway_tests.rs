@@ -132,7 +132,7 @@ fn names_come_from_the_roster_through_media_entries_and_muted_video_is_a_slate()
             CallOutput::Show(shown) => Some(shown),
             _ => None,
         })
-        .last()
+        .next_back()
         .expect("a new list once names are known");
     let seen: Vec<_> = shown
         .iter()
