@@ -74,7 +74,7 @@ fn bit_flips() -> Mangler {
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     Box::new(move |packet: &[u8]| {
         let mut p = packet.to_vec();
-        if xorshift(&mut rng) % 4 == 0 && p.len() > 13 {
+        if xorshift(&mut rng).is_multiple_of(4) && p.len() > 13 {
             for _ in 0..3 {
                 let bit = (xorshift(&mut rng) as usize) % ((p.len() - 12) * 8);
                 p[12 + bit / 8] ^= 1 << (bit % 8);
@@ -88,7 +88,7 @@ fn truncation() -> Mangler {
     let mut n = 0u64;
     Box::new(move |packet: &[u8]| {
         n += 1;
-        let keep = if n % 3 == 0 {
+        let keep = if n.is_multiple_of(3) {
             12 + (packet.len() - 12) / 3
         } else {
             packet.len()
