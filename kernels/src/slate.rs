@@ -71,11 +71,16 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-/// The slate colour of `name` (white space around it ignored): a hue from a hash of the name,
-/// at a fixed saturation and a fixed, dark value (RGB channels between 51 and 128), so white
-/// text reads on every one. The same name always gives the same colour.
+/// Number of slate colours: hues 30° apart, so two colours are either the same or clearly
+/// different (a continuous hue gives near-identical colours as often).
+pub const SLATE_HUES: u32 = 12;
+
+/// The slate colour of `name` (white space around it ignored): one of [`SLATE_HUES`] hues,
+/// picked by a hash of the name, at a fixed saturation and a fixed, dark value (RGB channels
+/// between 51 and 128), so white text reads on every one. The same name always gives the same
+/// colour; two names share one with a chance of 1 in 12 (their texts still differ).
 pub fn name_colour(name: &str) -> Yuv {
-    let hue = fnv1a(name.trim().as_bytes()) % 360;
+    let hue = fnv1a(name.trim().as_bytes()) % SLATE_HUES * (360 / SLATE_HUES);
     let (low, high) = (51u32, 128u32);
     let span = high - low;
     let (sector, within) = (hue / 60, hue % 60);
@@ -197,10 +202,10 @@ mod tests {
         let names: Vec<String> = (0..40).map(|i| format!("Participant {i}")).collect();
         let colours: std::collections::HashSet<Yuv> =
             names.iter().map(|n| name_colour(n)).collect();
-        assert!(
-            colours.len() >= 30,
-            "{} colours for 40 names",
-            colours.len()
+        assert_eq!(
+            colours.len(),
+            SLATE_HUES as usize,
+            "40 names use every colour"
         );
         for c in colours {
             assert!(c.y < 130, "{c:?} too light for white text");
