@@ -1,5 +1,6 @@
 //! I420 frames: an owned frame ([`I420Frame`]), a borrowed view of someone else's planes
-//! ([`I420View`]), one colour ([`Yuv`]), BT.601 conversion to and from RGB, and a PNG writer.
+//! ([`I420View`]) and a writable one ([`I420Mut`], what text and overlays draw on), one colour
+//! ([`Yuv`]), BT.601 conversion to and from RGB, and a PNG writer.
 //!
 //! I420 is planar 4:2:0: a full-size luma plane `Y`, then two chroma planes `U` (Cb) and `V` (Cr)
 //! of half the width and half the height. Every size here is **even** in both directions, so one
@@ -611,29 +612,6 @@ impl<'a> I420Mut<'a> {
             for cy in cy0..cy1 {
                 let start = cy * self.strides[plane];
                 self.planes[plane][start + cx0..start + cx1].fill(value);
-            }
-        }
-    }
-
-    /// Copies `src` into the picture with its top-left corner at (`x`, `y`) (both even), the
-    /// part outside the picture cut off.
-    pub fn blit(&mut self, src: &I420View<'_>, x: u32, y: u32) {
-        debug_assert!(x % 2 == 0 && y % 2 == 0, "blit at an odd corner");
-        for plane in 0..3 {
-            let shift = u32::from(plane != 0);
-            let from = src.plane(plane);
-            let (px, py) = ((x >> shift) as usize, (y >> shift) as usize);
-            let (pw, ph) = (
-                (self.width >> shift) as usize,
-                (self.height >> shift) as usize,
-            );
-            if px >= pw || py >= ph {
-                continue;
-            }
-            let cols = from.width.min(pw - px);
-            for r in 0..from.height.min(ph - py) {
-                let start = (py + r) * self.strides[plane] + px;
-                self.planes[plane][start..start + cols].copy_from_slice(&from.row(r)[..cols]);
             }
         }
     }

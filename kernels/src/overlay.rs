@@ -118,7 +118,7 @@ fn paint_where(
         for x in area.x..area.right().min(target.width()) {
             if inside(x, y) {
                 target.set_luma(x, y, colour.y);
-                if x % 2 == 0 && y % 2 == 0 {
+                if x.is_multiple_of(2) && y.is_multiple_of(2) {
                     target.set_chroma(x, y, colour.u, colour.v);
                 }
             }

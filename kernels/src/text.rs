@@ -100,7 +100,7 @@ fn paint_block(target: &mut I420Mut<'_>, block: Rect, clip: Rect, colour: Yuv) {
     for py in y0..y1 {
         for px in x0..x1 {
             target.set_luma(px, py, colour.y);
-            if px % 2 == 0 && py % 2 == 0 {
+            if px.is_multiple_of(2) && py.is_multiple_of(2) {
                 target.set_chroma(px, py, colour.u, colour.v);
             }
         }
@@ -112,8 +112,8 @@ fn paint_block(target: &mut I420Mut<'_>, block: Rect, clip: Rect, colour: Yuv) {
 pub fn centred(text: &str, scale: u32, area: Rect) -> (u32, u32) {
     let w = text_width(text, scale);
     let h = text_height(scale);
-    let x = area.x + (area.width.saturating_sub(w) / 2 & !1);
-    let y = area.y + (area.height.saturating_sub(h) / 2 & !1);
+    let x = area.x + ((area.width.saturating_sub(w) / 2) & !1);
+    let y = area.y + ((area.height.saturating_sub(h) / 2) & !1);
     (x, y)
 }
 

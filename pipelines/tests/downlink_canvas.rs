@@ -165,7 +165,7 @@ fn eight_named_sources_captions_slates_and_a_stalled_input() {
     }
 
     // Tiles 6 and 7 lose their video: slates with their names.
-    let mut some: Vec<TileSource> = all.clone();
+    let mut some: Vec<TileSource> = all;
     some[6].ssrc = None;
     some[7].ssrc = None;
     dl.assign_sources(&some).unwrap();

@@ -286,10 +286,9 @@ fn canvas_buffer(frame: &I420Frame, overlays: &Overlays) -> gst::Buffer {
         y.copy_from_slice(frame.y());
         u.copy_from_slice(frame.u());
         v.copy_from_slice(frame.v());
-        if !overlays.is_empty() {
-            if let Ok(mut out) = I420Mut::packed(frame.width(), frame.height(), &mut map) {
-                overlays.draw(&mut out);
-            }
+        let out = I420Mut::packed(frame.width(), frame.height(), &mut map);
+        if let (false, Ok(mut out)) = (overlays.is_empty(), out) {
+            overlays.draw(&mut out);
         }
     }
     buffer

@@ -329,3 +329,65 @@ fn plan_of(sources: &[TileSource]) -> Result<Plan, DownlinkError> {
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use kernels::layout::Arrangement;
+
+    use super::*;
+
+    fn source(tile: usize, ssrc: Option<u32>, name: &str) -> TileSource {
+        TileSource {
+            tile,
+            ssrc,
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_plan_follows_the_number_of_sources() {
+        let none = plan_of(&[]).unwrap();
+        assert_eq!(none, Plan::waiting());
+        // One source fills the frame, whatever tile it was given.
+        let one = plan_of(&[source(5, Some(9), " Ada ")]).unwrap();
+        assert_eq!(one.arrangement, Arrangement::Full);
+        assert_eq!(
+            one.tiles[0],
+            TileContent::Video {
+                ssrc: 9,
+                caption: Some("Ada".to_owned())
+            }
+        );
+        assert_eq!(one.ssrcs()[0], Some(9));
+        let three = plan_of(&[
+            source(0, Some(1), "A"),
+            source(1, None, "B"),
+            source(2, Some(3), ""),
+        ])
+        .unwrap();
+        assert_eq!(three.arrangement, Arrangement::OnePlusSeven);
+        assert_eq!(
+            three.tiles[1],
+            TileContent::Slate(kernels::slate::Slate::participant("B"))
+        );
+        assert_eq!(
+            three.tiles[2],
+            TileContent::Video {
+                ssrc: 3,
+                caption: None
+            }
+        );
+        assert!(three.tiles[3..].iter().all(|t| *t == TileContent::Empty));
+        assert_eq!(three.ssrcs()[..3], [Some(1), None, Some(3)]);
+    }
+
+    #[test]
+    fn impossible_sources_are_refused() {
+        let nine: Vec<TileSource> = (0..9).map(|t| source(t % 8, Some(1), "x")).collect();
+        assert!(matches!(plan_of(&nine), Err(DownlinkError::Spec(_))));
+        let twice = [source(2, Some(1), "a"), source(2, Some(2), "b")];
+        assert!(matches!(plan_of(&twice), Err(DownlinkError::Spec(_))));
+        let outside = [source(0, Some(1), "a"), source(8, Some(2), "b")];
+        assert!(matches!(plan_of(&outside), Err(DownlinkError::Spec(_))));
+    }
+}
