@@ -110,7 +110,8 @@ fn caption_ok(frame: &I420Frame, tile: Rect, name: &str) -> (usize, usize) {
 
 /// Eight named VP8 sources: every tile has its colour and its caption. Then two participants
 /// lose their video: their tiles show slates of different colours with their names. Then one
-/// input stalls: the output stays at 30 ± 1 fps and the stalled tile keeps its last picture.
+/// input stalls while the recording indicator is on: the output stays at 30 ± 1 fps and the
+/// stalled tile keeps its last picture.
 #[test]
 fn eight_named_sources_captions_slates_and_a_stalled_input() {
     let _serial = serial();
@@ -199,9 +200,24 @@ fn eight_named_sources_captions_slates_and_a_stalled_input() {
         10
     ));
 
-    // The main tile's input stalls: 30 ± 1 fps over 4 s, and it keeps its last picture.
+    // The main tile's input stalls, with the recording indicator on (the overlay path on every
+    // remade frame): 30 ± 1 fps over 4 s, and the stalled tile keeps its last picture.
+    dl.set_recording(true);
     sources[0].stop();
     let stalled_at = last_time(&collector);
+    // Decoded frames over 4 s of wall-clock time, from 0.5 s after the stall.
+    std::thread::sleep(Duration::from_millis(500));
+    let decoded = || {
+        collector
+            .got
+            .decoded_count
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let (n0, t0) = (decoded(), Instant::now());
+    wait_until("4 s of wall-clock time", 10, || {
+        t0.elapsed() >= Duration::from_secs(4)
+    });
+    let decoded_fps = (decoded() - n0) as f64 / t0.elapsed().as_secs_f64();
     wait_until("5 s of stream after the stall", 60, || {
         last_time(&collector) >= stalled_at + 5 * CLOCK
     });
@@ -217,8 +233,19 @@ fn eight_named_sources_captions_slates_and_a_stalled_input() {
         dl.stats()
     );
     assert!((29.0..=31.0).contains(&fps), "output at {fps} fps");
-    let frame = save(&collector, "main-stalled.png");
+    println!("decoded frames per wall-clock second over 4 s: {decoded_fps:.2}");
+    assert!(
+        (29.0..=31.0).contains(&decoded_fps),
+        "decoded at {decoded_fps} fps"
+    );
+    let frame = save(&collector, "main-stalled-recording.png");
     assert!(tiles_right(&frame, &[6, 7]), "a tile lost its picture");
+    let ((cx, cy), _) = rec_dot(spec.video.width, spec.video.height);
+    assert!(
+        red(frame.pixel(cx, cy)),
+        "no indicator: {:?}",
+        frame.pixel(cx, cy)
+    );
     assert!(captions_right_except(&frame, &layout, &[6, 7]));
     drop(sources);
     dl.stop();
