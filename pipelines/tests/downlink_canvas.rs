@@ -240,7 +240,16 @@ fn eight_named_sources_captions_slates_and_a_stalled_input() {
     );
     let frame = save(&collector, "main-stalled-recording.png");
     assert!(tiles_right(&frame, &[6, 7]), "a tile lost its picture");
-    let ((cx, cy), _) = rec_dot(spec.video.width, spec.video.height);
+    // The indicator over the (red) main tile: its dark box, and the red dot in it.
+    let (w, h) = (spec.video.width, spec.video.height);
+    let ((cx, cy), _) = rec_dot(w, h);
+    let boxed = rec_indicator_rect(w, h);
+    let dark_in_box = count(&frame, boxed, dark);
+    assert!(
+        dark_in_box as u64 > boxed.area() / 3 && red(frame.pixel(cx, cy)),
+        "no indicator: {dark_in_box} dark pixels, dot {:?}",
+        frame.pixel(cx, cy)
+    );
     assert!(
         red(frame.pixel(cx, cy)),
         "no indicator: {:?}",
