@@ -5,6 +5,7 @@
 use crate::frame::{FrameError, I420Frame, I420View};
 use crate::layout::{Layout, TILE_COUNT};
 use crate::scale::ScaleError;
+use crate::slate::Slate;
 
 /// A set of tile indices (`0..TILE_COUNT`): the tiles that changed since the last
 /// [`Compositor::take_damage`].
@@ -52,8 +53,8 @@ impl Damage {
 /// What a compositor refused or failed at.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CompositeError {
-    /// The tile index is not `0..TILE_COUNT`.
-    #[error("no tile {0} in a 1+7 layout")]
+    /// The current layout has no such tile (past `TILE_COUNT`, or past 0 in the full layout).
+    #[error("no tile {0} in the current layout")]
     NoSuchTile(usize),
     /// A frame had an unusable size or layout.
     #[error(transparent)]
@@ -61,7 +62,7 @@ pub enum CompositeError {
     /// A scale could not be done (a bug: tiles are always even and inside the frame).
     #[error(transparent)]
     Scale(#[from] ScaleError),
-    /// A frame handed to [`Compositor::download`] is not the canvas's size.
+    /// A frame handed to [`Compositor::download`], or a new layout, is not the canvas's size.
     #[error("the frame is {got:?}, the canvas {want:?}")]
     SizeMismatch {
         /// The canvas's (width, height).
@@ -74,17 +75,34 @@ pub enum CompositeError {
     Gpu(String),
 }
 
-/// A persistent 1+7 composite: one output frame that tiles are drawn into as their sources
+/// A persistent composite: one output frame that tiles are drawn into as their sources
 /// deliver pictures, read at a fixed rate without waiting for any source.
 ///
 /// Drawing touches only the tile drawn; a source is fitted into its tile with its aspect ratio
 /// kept (black bars, see [`crate::scale`]); a source may change size between any two draws.
+/// A tile may have a caption (the participant's name, [`crate::slate`]), drawn over each
+/// picture of that tile; a tile whose participant sends no video shows a slate instead.
 pub trait Compositor {
-    /// The layout the canvas was made with.
+    /// The current layout.
     fn layout(&self) -> &Layout;
 
-    /// Scales `src` into tile `tile` (aspect fit) and marks that tile damaged.
+    /// Changes the layout (another [`crate::layout::Arrangement`] of the same output size):
+    /// the whole frame is painted the background and every tile is damaged. The caller redraws
+    /// the tiles of the new layout before the next read (under the same lock), so a picture
+    /// that stays never flashes the background. Refuses another size.
+    fn set_layout(&mut self, layout: Layout) -> Result<(), CompositeError>;
+
+    /// Scales `src` into tile `tile` (aspect fit), draws the tile's caption over it (if it has
+    /// one) and marks the tile damaged.
     fn draw(&mut self, tile: usize, src: &I420View<'_>) -> Result<(), CompositeError>;
+
+    /// Paints tile `tile` with `slate` (its colour, its text centred) and marks it damaged. No
+    /// caption is drawn on a slate (it shows the name already).
+    fn draw_slate(&mut self, tile: usize, slate: &Slate) -> Result<(), CompositeError>;
+
+    /// Sets (or with `None` removes) the caption of tile `tile`. It shows from the tile's next
+    /// [`draw`](Self::draw): a caller changing a caption redraws the tile's last picture.
+    fn set_caption(&mut self, tile: usize, caption: Option<&str>) -> Result<(), CompositeError>;
 
     /// Paints tile `tile` with the canvas background (a tile with no source) and marks it
     /// damaged.
@@ -97,6 +115,25 @@ pub trait Compositor {
     /// The tiles drawn or cleared since the previous call (all tiles on the first call after
     /// creation), and starts a new, empty set.
     fn take_damage(&mut self) -> Damage;
+}
+
+/// Checks that `layout` has the same size as `current` (a canvas keeps its size).
+pub(crate) fn check_same_size(current: &Layout, layout: &Layout) -> Result<(), CompositeError> {
+    let want = (current.width(), current.height());
+    let got = (layout.width(), layout.height());
+    if want != got {
+        return Err(CompositeError::SizeMismatch { want, got });
+    }
+    Ok(())
+}
+
+/// Checks that `tile` is a tile index (`0..TILE_COUNT`; whether the current layout has it is
+/// not asked: a caption may be set ahead of a layout change).
+pub(crate) fn check_tile_index(tile: usize) -> Result<(), CompositeError> {
+    if tile >= TILE_COUNT {
+        return Err(CompositeError::NoSuchTile(tile));
+    }
+    Ok(())
 }
 
 /// Checks that `out` has the layout's size.

@@ -1,5 +1,6 @@
 //! I420 frames: an owned frame ([`I420Frame`]), a borrowed view of someone else's planes
-//! ([`I420View`]), one colour ([`Yuv`]), BT.601 conversion to and from RGB, and a PNG writer.
+//! ([`I420View`]) and a writable one ([`I420Mut`], what text and overlays draw on), one colour
+//! ([`Yuv`]), BT.601 conversion to and from RGB, and a PNG writer.
 //!
 //! I420 is planar 4:2:0: a full-size luma plane `Y`, then two chroma planes `U` (Cb) and `V` (Cr)
 //! of half the width and half the height. Every size here is **even** in both directions, so one
@@ -450,6 +451,17 @@ impl I420Frame {
         }
     }
 
+    /// A writable view of the whole frame, for the text, slate and overlay drawing.
+    pub fn view_mut(&mut self) -> I420Mut<'_> {
+        let w = self.width as usize;
+        I420Mut {
+            width: self.width,
+            height: self.height,
+            planes: [&mut self.y, &mut self.u, &mut self.v],
+            strides: [w, w / 2, w / 2],
+        }
+    }
+
     /// Plane `i` (0 = Y, 1 = U, 2 = V), writable.
     pub(crate) fn plane_mut(&mut self, i: usize) -> PlaneMut<'_> {
         let (w, h) = (self.width as usize, self.height as usize);
@@ -495,6 +507,113 @@ impl I420Frame {
         self.encode_png(&mut file)?;
         file.flush()?;
         Ok(())
+    }
+}
+
+/// A writable I420 picture seen through strides: an [`I420Frame`] ([`I420Frame::view_mut`]) or
+/// someone else's packed buffer ([`I420Mut::packed`], e.g. a mapped GStreamer buffer about to
+/// go to the encoder). The text, slate and overlay drawing ([`crate::text`], [`crate::slate`],
+/// [`crate::overlay`]) write through it, so they can draw on the canvas and on the tick's output
+/// copy alike.
+#[derive(Debug)]
+pub struct I420Mut<'a> {
+    width: u32,
+    height: u32,
+    planes: [&'a mut [u8]; 3],
+    strides: [usize; 3],
+}
+
+impl<'a> I420Mut<'a> {
+    /// A picture of `width × height` (both even) over one tightly packed I420 buffer (`y`, then
+    /// `u`, then `v`, every stride the plane's width), as the encoder's input buffers are.
+    pub fn packed(width: u32, height: u32, data: &'a mut [u8]) -> Result<Self, FrameError> {
+        check_size(width, height)?;
+        let luma = width as usize * height as usize;
+        if data.len() < luma + luma / 2 {
+            return Err(FrameError::PlaneTooSmall {
+                plane: "YUV",
+                needed: luma + luma / 2,
+                got: data.len(),
+            });
+        }
+        let (y, rest) = data.split_at_mut(luma);
+        let (u, rest) = rest.split_at_mut(luma / 4);
+        let v = &mut rest[..luma / 4];
+        let w = width as usize;
+        Ok(Self {
+            width,
+            height,
+            planes: [y, u, v],
+            strides: [w, w / 2, w / 2],
+        })
+    }
+
+    /// Width in pixels (even).
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels (even).
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Sets the luma of pixel (`x`, `y`); ignored outside the picture.
+    #[inline]
+    pub fn set_luma(&mut self, x: u32, y: u32, value: u8) {
+        if x < self.width && y < self.height {
+            self.planes[0][y as usize * self.strides[0] + x as usize] = value;
+        }
+    }
+
+    /// Sets the chroma of the 2×2 block holding pixel (`x`, `y`); ignored outside the picture.
+    #[inline]
+    pub fn set_chroma(&mut self, x: u32, y: u32, u: u8, v: u8) {
+        if x < self.width && y < self.height {
+            let (cx, cy) = (x as usize / 2, y as usize / 2);
+            self.planes[1][cy * self.strides[1] + cx] = u;
+            self.planes[2][cy * self.strides[2] + cx] = v;
+        }
+    }
+
+    /// The colour at pixel (`x`, `y`) (its luma and its 2×2 block's chroma).
+    ///
+    /// # Panics
+    /// If the pixel is outside the picture.
+    pub fn pixel(&self, x: u32, y: u32) -> Yuv {
+        assert!(
+            x < self.width && y < self.height,
+            "pixel ({x}, {y}) outside"
+        );
+        let (x, y) = (x as usize, y as usize);
+        Yuv {
+            y: self.planes[0][y * self.strides[0] + x],
+            u: self.planes[1][y / 2 * self.strides[1] + x / 2],
+            v: self.planes[2][y / 2 * self.strides[2] + x / 2],
+        }
+    }
+
+    /// Paints the part of luma rectangle `rect` inside the picture one colour. Chroma is
+    /// written for every 2×2 block whose top-left pixel is inside (exact for even rectangles).
+    pub fn fill_rect(&mut self, rect: crate::layout::Rect, colour: Yuv) {
+        let right = rect.right().min(self.width);
+        let bottom = rect.bottom().min(self.height);
+        if rect.x >= right || rect.y >= bottom {
+            return;
+        }
+        let (x0, x1) = (rect.x as usize, right as usize);
+        for y in rect.y as usize..bottom as usize {
+            let start = y * self.strides[0];
+            self.planes[0][start + x0..start + x1].fill(colour.y);
+        }
+        let (cx0, cx1) = (x0.div_ceil(2), x1.div_ceil(2));
+        let (cy0, cy1) = ((rect.y as usize).div_ceil(2), (bottom as usize).div_ceil(2));
+        for (plane, value) in [(1, colour.u), (2, colour.v)] {
+            for cy in cy0..cy1 {
+                let start = cy * self.strides[plane];
+                self.planes[plane][start + cx0..start + cx1].fill(value);
+            }
+        }
     }
 }
 

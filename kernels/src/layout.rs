@@ -1,6 +1,30 @@
-//! The 1+7 geometry of the Meet→VTC composite: one main tile and seven thumbnails.
+//! The geometry of the Meet→VTC composite: which rectangle of the output each tile is.
 //!
-//! For an output of `W × H` (both even; 1280×720 by default):
+//! Two arrangements ([`Arrangement`]), chosen by how many other participants have a tile
+//! ([`Layout::for_sources`]):
+//!
+//! ```text
+//!  0 others: Full, the waiting slate     1 other: Full, the one source
+//! +--------------------------------+    +--------------------------------+
+//! |                                |    |                                |
+//! |   Waiting for other            |    |          tile 0: W × H         |
+//! |   participants (tile 0)        |    |       (their picture, or       |
+//! |                                |    |        their name slate)       |
+//! +--------------------------------+    +--------------------------------+
+//!
+//!  2..=8 others: OnePlusSeven             more than 8: OnePlusSeven, the same 8 tiles
+//! +------------------------+-------+     (Meet sends at most 8 video streams; the
+//! |                        |   1   |      others are heard in the audio mix, not seen)
+//! |           0            +-------+
+//! |                        |   2   |     3 others: tiles 0, 1, 2 drawn; slots 3..=7
+//! |                        +-------+     stay plain background (no slate).
+//! |                        |   3   |
+//! +------+-------+---------+-------+
+//! |   4  |   5   |    6    |   7   |
+//! +------+-------+---------+-------+
+//! ```
+//!
+//! The 1+7 arrangement for an output of `W × H` (both even; 1280×720 by default):
 //!
 //! ```text
 //!  x = 0         W/4        W/2        3W/4         W
@@ -29,6 +53,9 @@
 //! exactly for any even size. When `W` and `H` are multiples of 8 (1280×720, 1920×1080,
 //! 704×576) this is exactly the quarters above; otherwise (640×360: `H/4` = 90, fine; `W = 1004`:
 //! `W/4` = 251 → 250) a tile can be 2 pixels wider or taller than its neighbour.
+//!
+//! The full arrangement has one tile, tile 0, the whole frame; tiles 1..=7 do not exist in it
+//! ([`Layout::tile`] is `None`).
 
 use crate::frame::{FrameError, check_size};
 
@@ -101,9 +128,41 @@ pub const TILE_COUNT: usize = 8;
 /// The index of the main tile; thumbnails are `1..=7`.
 pub const MAIN_TILE: usize = 0;
 
-/// The tiles of a 1+7 layout for one output size (see the module docs for the picture).
+/// How the output is divided (module docs have the pictures).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arrangement {
+    /// One tile, the whole frame: the waiting slate (no other participant) or the one other
+    /// participant.
+    Full,
+    /// The main tile and seven thumbnails (two or more other participants).
+    OnePlusSeven,
+}
+
+impl Arrangement {
+    /// The arrangement for `sources` other participants with a tile: [`Arrangement::Full`] for
+    /// 0 and 1, [`Arrangement::OnePlusSeven`] from 2 on (more than [`TILE_COUNT`] still get 1+7:
+    /// only 8 of them are seen).
+    pub fn for_sources(sources: usize) -> Self {
+        if sources <= 1 {
+            Self::Full
+        } else {
+            Self::OnePlusSeven
+        }
+    }
+
+    /// Number of tiles: 1 or [`TILE_COUNT`].
+    pub fn tile_count(self) -> usize {
+        match self {
+            Self::Full => 1,
+            Self::OnePlusSeven => TILE_COUNT,
+        }
+    }
+}
+
+/// The tiles of one arrangement for one output size (see the module docs for the pictures).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
+    arrangement: Arrangement,
     width: u32,
     height: u32,
     tiles: [Rect; TILE_COUNT],
@@ -159,10 +218,44 @@ impl Layout {
             span(3, 3, 1, 1),
         ];
         Ok(Self {
+            arrangement: Arrangement::OnePlusSeven,
             width,
             height,
             tiles,
         })
+    }
+
+    /// The full layout of a `width × height` output (both even and non-zero): tile 0 is the
+    /// whole frame, and the only tile.
+    pub fn full(width: u32, height: u32) -> Result<Self, FrameError> {
+        check_size(width, height)?;
+        let mut tiles = [Rect::default(); TILE_COUNT];
+        tiles[MAIN_TILE] = Rect::new(0, 0, width, height);
+        Ok(Self {
+            arrangement: Arrangement::Full,
+            width,
+            height,
+            tiles,
+        })
+    }
+
+    /// The layout of `arrangement` at `width × height`.
+    pub fn new(arrangement: Arrangement, width: u32, height: u32) -> Result<Self, FrameError> {
+        match arrangement {
+            Arrangement::Full => Self::full(width, height),
+            Arrangement::OnePlusSeven => Self::one_plus_seven(width, height),
+        }
+    }
+
+    /// The layout for `sources` other participants with a tile ([`Arrangement::for_sources`]).
+    pub fn for_sources(width: u32, height: u32, sources: usize) -> Result<Self, FrameError> {
+        Self::new(Arrangement::for_sources(sources), width, height)
+    }
+
+    /// The same arrangement at another size, or another arrangement at the same size, is a new
+    /// layout; this says which arrangement this one is.
+    pub fn arrangement(&self) -> Arrangement {
+        self.arrangement
     }
 
     /// Output width.
@@ -175,14 +268,15 @@ impl Layout {
         self.height
     }
 
-    /// The eight tiles: index 0 the main tile, 1..=7 the thumbnails.
-    pub fn tiles(&self) -> &[Rect; TILE_COUNT] {
-        &self.tiles
+    /// The tiles that exist: for 1+7 all eight (index 0 the main tile, 1..=7 the thumbnails),
+    /// for the full layout only tile 0.
+    pub fn tiles(&self) -> &[Rect] {
+        &self.tiles[..self.arrangement.tile_count()]
     }
 
-    /// Tile `index`, or `None` past the last.
+    /// Tile `index`, or `None` when this arrangement has no such tile.
     pub fn tile(&self, index: usize) -> Option<Rect> {
-        self.tiles.get(index).copied()
+        self.tiles().get(index).copied()
     }
 }
 
@@ -265,5 +359,23 @@ mod tests {
         }
         assert_eq!(layout.tile(TILE_COUNT), None);
         assert!(Layout::one_plus_seven(1281, 720).is_err());
+    }
+
+    #[test]
+    fn arrangement_by_number_of_sources() {
+        let whole = Rect::new(0, 0, 1280, 720);
+        for sources in [0, 1] {
+            let layout = Layout::for_sources(1280, 720, sources).unwrap();
+            assert_eq!(layout.arrangement(), Arrangement::Full);
+            assert_eq!(layout.tiles(), &[whole]);
+            assert_eq!(layout.tile(MAIN_TILE), Some(whole));
+            assert_eq!(layout.tile(1), None);
+        }
+        for sources in [2, 3, 8, 9, 40] {
+            let layout = Layout::for_sources(1280, 720, sources).unwrap();
+            assert_eq!(layout, Layout::default(), "{sources} sources");
+            assert_eq!(layout.tiles().len(), TILE_COUNT);
+        }
+        assert!(Layout::full(0, 720).is_err());
     }
 }

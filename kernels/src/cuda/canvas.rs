@@ -10,10 +10,13 @@ use cudarc::nvrtc::{CompileOptions, Ptx, compile_ptx_with_opts};
 use super::plan::{PlaneLaunch, draw_launches, fill_launches};
 use super::source::{SCALE_FIT_PLANE, SCALE_FIT_PLANE_SRC};
 use crate::canvas::DEFAULT_BACKGROUND;
-use crate::compositor::{CompositeError, Compositor, Damage, check_download_size};
+use crate::compositor::{
+    CompositeError, Compositor, Damage, check_download_size, check_same_size, check_tile_index,
+};
 use crate::frame::{I420Frame, I420View, Yuv};
-use crate::layout::{Layout, Rect};
+use crate::layout::{Layout, Rect, TILE_COUNT};
 use crate::scale::check_rect;
+use crate::slate::{Slate, caption_picture, slate_picture};
 
 fn gpu_error(what: &str) -> impl Fn(cudarc::driver::DriverError) -> CompositeError + '_ {
     move |e| CompositeError::Gpu(format!("{what}: {e}"))
@@ -60,6 +63,8 @@ pub struct GpuCanvas {
     uploads: [Option<CudaSlice<u8>>; 3],
     /// The source pointer of a fill, which reads none.
     no_source: CudaSlice<u8>,
+    /// Each tile's caption, drawn over its pictures.
+    captions: [Option<String>; TILE_COUNT],
     damage: Damage,
 }
 
@@ -116,6 +121,7 @@ impl GpuCanvas {
             planes,
             uploads: [None, None, None],
             no_source,
+            captions: Default::default(),
             damage: Damage::ALL,
         };
         let whole = Rect::new(0, 0, layout.width(), layout.height());
@@ -184,6 +190,23 @@ impl GpuCanvas {
         Ok(())
     }
 
+    /// Scales `src` into luma rectangle `area` (even, inside the canvas): upload and one launch
+    /// per plane. A source of `area`'s exact size is copied byte for byte (the 1:1 bilinear).
+    fn draw_into(&mut self, area: Rect, src: &I420View<'_>) -> Result<(), CompositeError> {
+        check_rect(area, self.layout.width(), self.layout.height())?;
+        let launches = draw_launches(src.width(), src.height(), area);
+        for launch in &launches {
+            let i = launch.plane;
+            let stride = src.strides()[i];
+            // Only the bytes the rows reach: the view's slice may end right after its last row.
+            let rows = launch.src_h as usize;
+            let len = stride * (rows - 1) + launch.src_w as usize;
+            self.upload(i, &src.planes()[i][..len])?;
+            self.launch(launch, Some(stride))?;
+        }
+        Ok(())
+    }
+
     /// Copies one source plane into its upload buffer, growing it when needed.
     fn upload(&mut self, plane: usize, bytes: &[u8]) -> Result<(), CompositeError> {
         let fits = self.uploads[plane]
@@ -208,20 +231,45 @@ impl Compositor for GpuCanvas {
         &self.layout
     }
 
+    fn set_layout(&mut self, layout: Layout) -> Result<(), CompositeError> {
+        check_same_size(&self.layout, &layout)?;
+        self.layout = layout;
+        let whole = Rect::new(0, 0, layout.width(), layout.height());
+        for launch in fill_launches(whole, self.background) {
+            self.launch(&launch, None)?;
+        }
+        self.damage = Damage::ALL;
+        Ok(())
+    }
+
     fn draw(&mut self, tile: usize, src: &I420View<'_>) -> Result<(), CompositeError> {
         let area = self.tile(tile)?;
-        check_rect(area, self.layout.width(), self.layout.height())?;
-        let launches = draw_launches(src.width(), src.height(), area);
-        for launch in &launches {
-            let i = launch.plane;
-            let stride = src.strides()[i];
-            // Only the bytes the rows reach: the view's slice may end right after its last row.
-            let rows = launch.src_h as usize;
-            let len = stride * (rows - 1) + launch.src_w as usize;
-            self.upload(i, &src.planes()[i][..len])?;
-            self.launch(launch, Some(stride))?;
+        self.draw_into(area, src)?;
+        // The caption is rendered on the host (a few thousand bytes) and copied in 1:1: the
+        // bytes of the CPU canvas's in-place caption (`slate::caption_picture`).
+        if let Some((rect, picture)) = self.captions[tile]
+            .as_deref()
+            .and_then(|name| caption_picture(area, name))
+        {
+            self.draw_into(rect, &picture.view())?;
         }
         self.damage.insert(tile);
+        Ok(())
+    }
+
+    fn draw_slate(&mut self, tile: usize, slate: &Slate) -> Result<(), CompositeError> {
+        let area = self.tile(tile)?;
+        // Slates change only with the roster: rendered on the host, copied in 1:1.
+        let picture = slate_picture(area, slate)
+            .ok_or_else(|| CompositeError::Gpu(format!("slate of {area:?}")))?;
+        self.draw_into(area, &picture.view())?;
+        self.damage.insert(tile);
+        Ok(())
+    }
+
+    fn set_caption(&mut self, tile: usize, caption: Option<&str>) -> Result<(), CompositeError> {
+        check_tile_index(tile)?;
+        self.captions[tile] = caption.map(str::to_owned);
         Ok(())
     }
 

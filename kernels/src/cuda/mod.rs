@@ -7,6 +7,11 @@
 //! - [`GpuCanvas`]: the canvas in device memory. Made only after [`cuda_libraries_present`]
 //!   says both the driver library and NVRTC load (`cudarc` panics without them); otherwise its
 //!   constructor returns an error and the caller keeps the CPU canvas.
+//! - Slates and captions ([`crate::slate`]) are rendered on the host (a tile's slate when the
+//!   roster changes; a caption box of a few thousand bytes per picture) and copied into the
+//!   canvas with the same kernel at 1:1, which is an exact copy: the bytes of the CPU canvas,
+//!   which draws them in place. The recording indicator is drawn on the downloaded output copy,
+//!   as on the CPU path ([`crate::overlay`]).
 //!
 //! Without a GPU (CI, the dev machines) the kernel's thread body is run by a CPU execution
 //! harness (`emulate.rs`, tests only) against the CPU canvas, and the source is compiled to PTX

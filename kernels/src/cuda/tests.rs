@@ -9,6 +9,7 @@ use crate::canvas::Canvas;
 use crate::compositor::{CompositeError, Compositor};
 use crate::frame::{I420Frame, I420View, Yuv};
 use crate::layout::{Layout, TILE_COUNT};
+use crate::slate::{Slate, caption_picture, slate_picture};
 
 /// A picture whose every byte differs from its neighbours, in strided buffers.
 fn noisy(width: u32, height: u32, seed: u32) -> (Vec<u8>, Vec<u8>, Vec<u8>, [usize; 3]) {
@@ -45,6 +46,11 @@ impl EmulatedCanvas {
 
     fn draw(&mut self, tile: usize, src: &I420View<'_>) {
         let area = self.layout.tile(tile).unwrap();
+        self.draw_into(area, src);
+    }
+
+    /// `GpuCanvas::draw_into`: the launches of a scale of `src` into `area`.
+    fn draw_into(&mut self, area: crate::layout::Rect, src: &I420View<'_>) {
         for launch in draw_launches(src.width(), src.height(), area) {
             let i = launch.plane;
             let stride = frame_stride(&self.frame, i);
@@ -115,6 +121,33 @@ fn the_kernel_logic_writes_the_cpu_canvas_bytes() {
     }
 }
 
+/// The GPU canvas's captions and slates: rendered on the host and drawn 1:1 through the kernel,
+/// they must give the CPU canvas's bytes (drawn in place).
+#[test]
+fn captions_and_slates_through_the_kernel_give_the_cpu_bytes() {
+    let layout = Layout::default();
+    let mut cpu = Canvas::new(layout);
+    let mut gpu = EmulatedCanvas::new(layout, cpu.background());
+    for (tile, &(sw, sh)) in SOURCES.iter().enumerate() {
+        let name = format!("Participant número {tile}");
+        let area = layout.tile(tile).unwrap();
+        if tile == 5 {
+            let slate = Slate::participant(&name);
+            cpu.draw_slate(tile, &slate).unwrap();
+            gpu.draw_into(area, &slate_picture(area, &slate).unwrap().view());
+        } else {
+            let (y, u, v, strides) = noisy(sw, sh, tile as u32 + 7);
+            let view = I420View::new(sw, sh, [&y, &u, &v], strides).unwrap();
+            cpu.set_caption(tile, Some(&name)).unwrap();
+            cpu.draw(tile, &view).unwrap();
+            gpu.draw(tile, &view);
+            let (rect, picture) = caption_picture(area, &name).unwrap();
+            gpu.draw_into(rect, &picture.view());
+        }
+        assert_eq!(&gpu.frame, cpu.frame(), "tile {tile}");
+    }
+}
+
 #[test]
 fn the_launch_grid_covers_each_tile_plane() {
     let layout = Layout::default();
@@ -168,11 +201,17 @@ fn the_gpu_canvas_is_refused_or_matches_the_cpu() {
     for (tile, &(sw, sh)) in SOURCES.iter().enumerate() {
         let (y, u, v, strides) = noisy(sw, sh, tile as u32 + 40);
         let view = I420View::new(sw, sh, [&y, &u, &v], strides).unwrap();
+        let name = format!("Tile {tile}");
+        cpu.set_caption(tile, Some(&name)).unwrap();
+        Compositor::set_caption(&mut gpu, tile, Some(&name)).unwrap();
         cpu.draw(tile, &view).unwrap();
         Compositor::draw(&mut gpu, tile, &view).unwrap();
     }
     cpu.clear_tile(6).unwrap();
     gpu.clear_tile(6).unwrap();
+    let slate = Slate::participant("Ada");
+    cpu.draw_slate(3, &slate).unwrap();
+    gpu.draw_slate(3, &slate).unwrap();
     let mut out = I420Frame::new(layout.width(), layout.height()).unwrap();
     gpu.download(&mut out).unwrap();
     assert_eq!(&out, cpu.frame());

@@ -14,11 +14,27 @@
 //!                                                               → DownlinkEvent::AudioRtp
 //! ```
 //!
-//! The canvas geometry is [`kernels::layout`]'s 1+7 layout (tile 0 the main tile, `3W/4 × 3H/4`
-//! at the top left; 1..=3 the right column; 4..=7 the bottom row; each `W/4 × H/4`), and
-//! each picture is fitted into its tile with black bars ([`kernels::canvas::Canvas::draw`]).
-//! Which SSRC goes in which tile is [`Downlink::assign`] (Meet's `videoAssignment`). A tile
-//! whose SSRC stops sending keeps its last picture; a tile with no SSRC shows the background.
+//! The canvas geometry is [`kernels::layout`]'s (pictures there), chosen by how many other
+//! participants [`Downlink::assign_sources`] names:
+//!
+//! - **0**: the full frame shows the slate "Waiting for other participants" (also the picture
+//!   from start until the first assignment);
+//! - **1**: that participant fills the whole frame (their picture, or their name slate);
+//! - **2..=8**: the 1+7 layout (tile 0 the main tile, `3W/4 × 3H/4` at the top left; 1..=3 the
+//!   right column; 4..=7 the bottom row; each `W/4 × H/4`), only the named tiles drawn, the
+//!   other slots plain background (no slate);
+//! - **more than 8**: still 1+7. Meet sends at most 8 video streams (Pexip: "If there are more
+//!   than 8 other participants then only an audio stream is received for those extra
+//!   participants"), so the extra participants are heard in the mix, not seen; the caller
+//!   names at most 8 tiles.
+//!
+//! Each picture is fitted into its tile with black bars ([`kernels::canvas::Canvas::draw`]) and
+//! carries its participant's name as a caption at the tile's bottom-left; a participant without
+//! video (`ssrc: None`) gets a slate, a colour derived from the name with the name centred
+//! ([`kernels::slate`]). A tile whose SSRC stops sending keeps its last picture. While the
+//! conference is recorded ([`Downlink::set_recording`]) a red-dot "REC" indicator is drawn at
+//! the top-left corner of the output ([`kernels::overlay`]). [`Downlink::assign`] is the older,
+//! name-less form: SSRCs into 1+7 tiles, no captions, the rest background.
 //!
 //! Everything leaves on one `std::sync::mpsc` channel of [`DownlinkEvent`]s. A bus error in a
 //! per-SSRC input ends that input only (a [`DownlinkEvent::DecodeError`]); any other element
@@ -49,7 +65,7 @@ pub use spec::{
 };
 pub use stats::DownlinkStats;
 
-use compose::ComposeMsg;
+use compose::{ComposeMsg, OverlayState, Plan, TileContent};
 use graph::Shared;
 use idr::Request;
 
@@ -80,6 +96,20 @@ pub enum DownlinkEvent {
     Stopped,
 }
 
+/// One participant's place on the canvas, for [`Downlink::assign_sources`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TileSource {
+    /// The canvas tile: 0 the main tile, 1..=7 the thumbnails (Meet's canvas id minus one).
+    /// With a single source the tile is ignored: that source fills the frame.
+    pub tile: usize,
+    /// The Meet SSRC whose pictures show there, or `None` for a participant without video
+    /// (their name slate shows instead).
+    pub ssrc: Option<u32>,
+    /// The participant's display name (UTF-8; the caption, or the slate's text). Empty: no
+    /// caption (a slate then shows "?").
+    pub name: String,
+}
+
 /// One running downlink graph. Every method takes `&self` and may be called from any thread.
 /// Dropping it stops the graph.
 pub struct Downlink {
@@ -87,6 +117,7 @@ pub struct Downlink {
     video_in: Arc<Mutex<decode::VideoInputs>>,
     audio_in: Arc<Mutex<audio_mix::AudioInputs>>,
     compose_tx: mpsc::Sender<ComposeMsg>,
+    overlays: Arc<OverlayState>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -114,9 +145,16 @@ impl Downlink {
         let audio_in = Arc::new(Mutex::new(audio_in));
         shared.start()?;
         let canvas = compose::new_canvas(&spec)?;
+        let overlays = Arc::new(OverlayState::default());
         let threads = vec![
             compose::spawn_compose(Arc::clone(&canvas), compose_rx, Arc::clone(&shared))?,
-            compose::spawn_tick(canvas, encoder, &spec, Arc::clone(&shared))?,
+            compose::spawn_tick(
+                canvas,
+                encoder,
+                &spec,
+                Arc::clone(&shared),
+                Arc::clone(&overlays),
+            )?,
             graph::spawn_bus(
                 Arc::clone(&shared),
                 Arc::clone(&video_in),
@@ -128,6 +166,7 @@ impl Downlink {
             video_in,
             audio_in,
             compose_tx,
+            overlays,
             threads: Mutex::new(threads),
         };
         Ok((downlink, events))
@@ -177,8 +216,35 @@ impl Downlink {
         }
         lock(&self.video_in).assign(&map);
         self.compose_tx
-            .send(ComposeMsg::Assign(map))
+            .send(ComposeMsg::Assign(Box::new(Plan::from_ssrcs(&map))))
             .map_err(|_| DownlinkError::Ended)
+    }
+
+    /// The conference's participants other than the room system, as they should be seen: each
+    /// with its tile, its SSRC (`None`: no video, a name slate) and its name (the caption). The
+    /// layout follows the count (module docs): none → the waiting slate; one → that participant
+    /// full-frame (its `tile` is ignored); 2..=8 → 1+7 with only their tiles drawn. At most 8
+    /// (Meet sends at most 8 video streams; the others are heard only), each in its own tile.
+    /// Decoders of SSRCs not named are removed; a source moved to another tile is redrawn there
+    /// at once from its last picture, and a tile whose content changed is redrawn in the same
+    /// tick, so there is neither a stale picture nor a background flash.
+    pub fn assign_sources(&self, sources: &[TileSource]) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        let plan = plan_of(sources)?;
+        lock(&self.video_in).assign(&plan.ssrcs());
+        self.compose_tx
+            .send(ComposeMsg::Assign(Box::new(plan)))
+            .map_err(|_| DownlinkError::Ended)
+    }
+
+    /// Whether the Meet conference is being recorded (or streamed): while it is, a red-dot
+    /// "REC" indicator is drawn at the top-left corner of the video sent to the room system
+    /// ([`kernels::overlay`]); it shows from the next output frame and is gone from the first
+    /// frame after `false`.
+    pub fn set_recording(&self, recording: bool) {
+        self.overlays
+            .recording
+            .store(recording, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A keyframe request from the room system (PLI/FIR). Coalesced and rate-limited: at most
@@ -219,7 +285,109 @@ impl Drop for Downlink {
     }
 }
 
+/// The plan of [`Downlink::assign_sources`] (see there), or why the sources are refused.
+fn plan_of(sources: &[TileSource]) -> Result<Plan, DownlinkError> {
+    if sources.len() > TILE_COUNT {
+        return Err(DownlinkError::Spec(format!(
+            "{} sources: at most {TILE_COUNT} tiles (Meet sends at most 8 video streams)",
+            sources.len()
+        )));
+    }
+    let content = |s: &TileSource| {
+        let name = s.name.trim();
+        match s.ssrc {
+            Some(ssrc) => TileContent::Video {
+                ssrc,
+                caption: (!name.is_empty()).then(|| name.to_owned()),
+            },
+            None => TileContent::Slate(kernels::slate::Slate::participant(name)),
+        }
+    };
+    let mut plan = Plan::waiting();
+    plan.arrangement = kernels::layout::Arrangement::for_sources(sources.len());
+    match sources {
+        [] => {}
+        [only] => plan.tiles[kernels::layout::MAIN_TILE] = content(only),
+        many => {
+            plan.tiles = Default::default();
+            for s in many {
+                let slot = plan
+                    .tiles
+                    .get_mut(s.tile)
+                    .ok_or_else(|| DownlinkError::Spec(format!("no tile {}", s.tile)))?;
+                if *slot != TileContent::Empty {
+                    return Err(DownlinkError::Spec(format!("tile {} named twice", s.tile)));
+                }
+                *slot = content(s);
+            }
+        }
+    }
+    Ok(plan)
+}
+
 /// Locks a mutex, taking the data even if a thread panicked while holding it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use kernels::layout::Arrangement;
+
+    use super::*;
+
+    fn source(tile: usize, ssrc: Option<u32>, name: &str) -> TileSource {
+        TileSource {
+            tile,
+            ssrc,
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_plan_follows_the_number_of_sources() {
+        let none = plan_of(&[]).unwrap();
+        assert_eq!(none, Plan::waiting());
+        // One source fills the frame, whatever tile it was given.
+        let one = plan_of(&[source(5, Some(9), " Ada ")]).unwrap();
+        assert_eq!(one.arrangement, Arrangement::Full);
+        assert_eq!(
+            one.tiles[0],
+            TileContent::Video {
+                ssrc: 9,
+                caption: Some("Ada".to_owned())
+            }
+        );
+        assert_eq!(one.ssrcs()[0], Some(9));
+        let three = plan_of(&[
+            source(0, Some(1), "A"),
+            source(1, None, "B"),
+            source(2, Some(3), ""),
+        ])
+        .unwrap();
+        assert_eq!(three.arrangement, Arrangement::OnePlusSeven);
+        assert_eq!(
+            three.tiles[1],
+            TileContent::Slate(kernels::slate::Slate::participant("B"))
+        );
+        assert_eq!(
+            three.tiles[2],
+            TileContent::Video {
+                ssrc: 3,
+                caption: None
+            }
+        );
+        assert!(three.tiles[3..].iter().all(|t| *t == TileContent::Empty));
+        assert_eq!(three.ssrcs()[..3], [Some(1), None, Some(3)]);
+    }
+
+    #[test]
+    fn impossible_sources_are_refused() {
+        let nine: Vec<TileSource> = (0..9).map(|t| source(t % 8, Some(1), "x")).collect();
+        assert!(matches!(plan_of(&nine), Err(DownlinkError::Spec(_))));
+        let twice = [source(2, Some(1), "a"), source(2, Some(2), "b")];
+        assert!(matches!(plan_of(&twice), Err(DownlinkError::Spec(_))));
+        let outside = [source(0, Some(1), "a"), source(8, Some(2), "b")];
+        assert!(matches!(plan_of(&outside), Err(DownlinkError::Spec(_))));
+    }
 }
