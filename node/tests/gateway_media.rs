@@ -34,6 +34,25 @@ fn tile_centre(frame: &I420Frame, tile: usize) -> Yuv {
     demo_tile_centre(frame, tile).expect("a 1+7 composite")
 }
 
+/// Mean luma difference between the caption of `name` in tile `tile` as kernels draws it and
+/// what `frame` shows there (255 when the tile has no room for a caption).
+fn caption_difference(frame: &I420Frame, tile: usize, name: &str) -> f64 {
+    let layout = kernels::layout::Layout::one_plus_seven(frame.width(), frame.height()).unwrap();
+    let Some((rect, picture)) = kernels::slate::caption_picture(layout.tile(tile).unwrap(), name)
+    else {
+        return 255.0;
+    };
+    let mut sum = 0u64;
+    for y in 0..rect.height {
+        for x in 0..rect.width {
+            let seen = frame.pixel(rect.x + x, rect.y + y).y;
+            let drawn = picture.pixel(x, y).y;
+            sum += u64::from(seen.abs_diff(drawn));
+        }
+    }
+    sum as f64 / f64::from(rect.width * rect.height)
+}
+
 fn save(frame: &I420Frame, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gateway-media");
     std::fs::create_dir_all(&dir).unwrap();
@@ -118,6 +137,64 @@ async fn video_and_audio_cross_the_gateway_both_ways() {
         tile_centre(&composite, 1)
     );
     assert_eq!((composite.width(), composite.height()), (1280, 720));
+    // Each tile carries its participant's name from the roster: the caption kernels draws
+    // for that name, compared by luma with what the room system decoded.
+    let (main_name, first_name) = if close(tile_centre(&composite, 0), red_yuv, 12) {
+        ("Red", "Blue")
+    } else {
+        ("Blue", "Red")
+    };
+    for (tile, name, other) in [(0, main_name, first_name), (1, first_name, main_name)] {
+        let right = caption_difference(&composite, tile, name);
+        let wrong = caption_difference(&composite, tile, other);
+        println!("tile {tile}: caption {name:?} differs by {right:.1}, {other:?} by {wrong:.1}");
+        assert!(
+            right < 12.0 && right < wrong,
+            "tile {tile}: no {name:?} caption ({right:.1} vs {wrong:.1})"
+        );
+    }
+
+    // The conference records: the indicator shows on the room system's picture, then goes.
+    let record = |active: bool| {
+        let space = demo.space.clone();
+        let demo = &demo;
+        async move {
+            let (status, body) = demo
+                .sim_post(
+                    &format!("/sim/spaces/{space}:setRecording"),
+                    json!({ "active": active }),
+                )
+                .await;
+            assert_eq!(status, 200, "{body:#}");
+        }
+    };
+    // The red dot inside the indicator's dark box (the box tells it from a red tile).
+    let ((dot_x, dot_y), radius) = kernels::overlay::rec_dot(1280, 720);
+    let red_dot = |f: &I420Frame| {
+        close(f.pixel(dot_x, dot_y), kernels::overlay::REC_RED, 24)
+            && close(
+                f.pixel(dot_x, dot_y + radius + 2),
+                kernels::overlay::REC_BACKGROUND,
+                16,
+            )
+    };
+    assert!(!red_dot(&composite), "an indicator before any recording");
+    record(true).await;
+    let shown = eventually(Duration::from_secs(5), || async {
+        vtc.video().latest().is_some_and(|f| red_dot(&f))
+    })
+    .await;
+    save(&vtc.video().latest().unwrap(), "vtc-view-recording.png");
+    assert!(shown, "no recording indicator while recording");
+    record(false).await;
+    let gone = eventually(Duration::from_secs(5), || async {
+        vtc.video().latest().is_some_and(|f| !red_dot(&f))
+    })
+    .await;
+    assert!(
+        gone,
+        "the recording indicator stays after recording stopped"
+    );
 
     // The active speaker moves to Blue: Blue takes the room system's main tile.
     speak(blue.participant_id).await;

@@ -19,7 +19,7 @@ use meet::connector::{
 };
 use meet::protocol::DataChannel;
 use meet::session::SessionSettings;
-use pipelines::downlink::{Downlink, DownlinkEvent, DownlinkSpec};
+use pipelines::downlink::{Downlink, DownlinkEvent, DownlinkSpec, TileSource};
 use pipelines::{MediaEvent, MeetLeg, MeetLegSpec, ReceivedKind, UplinkSpec};
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
@@ -208,19 +208,27 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     }
                 }
                 CallOutput::Show(shown) => {
-                    let tiles: Vec<(usize, u32)> = shown
-                        .iter()
-                        .filter_map(|s| Some((s.tile, s.ssrc?)))
-                        .collect();
                     debug!(?shown, "who the room system sees");
+                    let sources: Vec<TileSource> = shown
+                        .into_iter()
+                        .take(kernels::layout::TILE_COUNT)
+                        .map(|s| TileSource {
+                            tile: s.tile,
+                            ssrc: s.ssrc,
+                            name: s.name,
+                        })
+                        .collect();
                     if let Some(downlink) = &downlink
-                        && let Err(error) = downlink.assign(&tiles)
+                        && let Err(error) = downlink.assign_sources(&sources)
                     {
                         debug!("assignment not applied: {error}");
                     }
                 }
                 CallOutput::Recording(recording) => {
                     info!(recording, "the conference's recording state");
+                    if let Some(downlink) = &downlink {
+                        downlink.set_recording(recording);
+                    }
                 }
                 CallOutput::Leg(command) => {
                     let _ = commands.send((call_id.clone(), command));
