@@ -305,6 +305,50 @@ fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
         .unwrap();
     assert!(dl.stats().keyframes_sent > keyframes_before);
 
+    // Noise in the main tile for 1 s (new noise every frame, and an intra picture asked for
+    // every frame): frames far larger than the MTU, cut by the payloader.
+    let noise_from = drain.last_ts();
+    let main = layout.tile(0).unwrap();
+    let mut seed = 0x1234_5678u32;
+    let mut noise = |n: u32| {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                (seed >> 24) as u8
+            })
+            .collect::<Vec<u8>>()
+    };
+    let (mw, mh) = (main.width, main.height);
+    for _ in 0..30 {
+        let f = I420Frame::from_planes(
+            mw,
+            mh,
+            noise(mw * mh),
+            noise(mw * mh / 4),
+            noise(mw * mh / 4),
+        )
+        .unwrap();
+        dl.push_frame(0, &f.view()).unwrap();
+        dl.request_keyframe();
+        std::thread::sleep(Duration::from_millis(33));
+    }
+    wait_until("1 s of stream after the noise", 30, || {
+        drain.last_ts() >= noise_from + 2 * CLOCK
+    });
+    let mut noisy = BTreeMap::<u64, usize>::new();
+    for (ts, _, p) in drain.video_log().iter().filter(|e| e.0 > noise_from) {
+        *noisy.entry(*ts).or_default() += p.len();
+    }
+    let biggest = noisy.values().max().copied().unwrap_or(0);
+    println!("{name}: largest frame with noise {biggest} bytes");
+    assert!(
+        biggest > 2 * 1200,
+        "noise frames of {biggest} bytes at most"
+    );
+    assert!(dl.is_running());
+
     // Every packet within the MTU, of the payload type; every frame decoded.
     let video = drain.got.video.lock().unwrap().clone();
     let largest = video.iter().map(Vec::len).max().unwrap();
@@ -452,12 +496,18 @@ fn audio_codec(codec: AudioCodecOut, pt: u8, ptimes: [u32; 2]) {
         );
         let drain = Drain::start(events, None, Some(Arc::clone(&decoder)));
         let tone = Source::opus_tone(&dl, 4242, 1000);
+        // The last second decoded, loud in every 100 ms of it (RMS above 1000).
         let loud = |s: &[i16]| {
             s.len() >= PROBE_RATE as usize
-                && s.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / s.len() as f64
-                    > 1000.0f64.powi(2)
+                && s.chunks(PROBE_RATE as usize / 10).all(|c| {
+                    c.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / c.len() as f64
+                        > 1000.0f64.powi(2)
+                })
         };
         wait_until("1 s of loud decoded audio", 60, || loud(&decoder.samples()));
+        wait_until("2 s of packets", 30, || {
+            drain.got.audio.lock().unwrap().len() >= 2000 / ptime as usize
+        });
         let (freq, share) = dominant_frequency(&decoder.samples(), PROBE_RATE);
         tone.stop();
         let audio = drain.got.audio.lock().unwrap().clone();
@@ -481,7 +531,6 @@ fn audio_codec(codec: AudioCodecOut, pt: u8, ptimes: [u32; 2]) {
             audio.len(),
             share * 100.0
         );
-        assert!(audio.len() > 1000 / ptime as usize, "under 1 s of packets");
         assert!(
             audio
                 .iter()

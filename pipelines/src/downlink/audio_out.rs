@@ -14,6 +14,12 @@
 //! (RFC 3551 §4.5.2), which `rtpg722pay` knows: a 20 ms packet is 160 bytes and steps the
 //! timestamp by 160. `rtpopuspay` sends each Opus packet as it comes, so the encoder's frame
 //! duration is the ptime (hence Opus takes 10, 20, 40 or 60 ms only).
+//!
+//! Opus timestamps: `opusenc` stamps its first packet 312 samples (its pre-skip) late and every
+//! later one on time, so the first two packets would be only 13.5 ms apart at ptime 20. Opus RTP
+//! timestamps simply count 48 kHz samples (RFC 7587 §4.1) and RTP carries no pre-skip, so a
+//! probe on the encoder's output restamps packet `n` at `first + n × ptime`: the mix is one
+//! continuous live stream, and every packet steps the timestamp by exactly `48 × ptime`.
 
 use gst::prelude::*;
 
@@ -36,6 +42,7 @@ pub(crate) fn chain(a: &AudioOut) -> Result<[gst::Element; 2], DownlinkError> {
     if a.codec == AudioCodecOut::Opus {
         enc.set_property_from_str("frame-size", &a.ptime_ms.to_string());
         enc.set_property("bitrate", i32::try_from(OPUS_BITRATE).unwrap_or(i32::MAX));
+        restamp_by_count(&enc, gst::ClockTime::from_mseconds(u64::from(a.ptime_ms)));
     } else {
         pay.set_property("min-ptime", ptime_ns);
         pay.set_property("max-ptime", ptime_ns);
@@ -43,4 +50,26 @@ pub(crate) fn chain(a: &AudioOut) -> Result<[gst::Element; 2], DownlinkError> {
     pay.set_property("pt", u32::from(a.payload_type));
     pay.set_property("ssrc", a.ssrc);
     Ok([enc, pay])
+}
+
+/// Restamps the buffers leaving `encoder` at `first + n × duration` (see the module docs).
+fn restamp_by_count(encoder: &gst::Element, duration: gst::ClockTime) {
+    let Some(pad) = encoder.static_pad("src") else {
+        return;
+    };
+    // (first PTS, packets so far), touched only by the encoder's streaming thread.
+    let state = std::sync::Mutex::new((None::<gst::ClockTime>, 0u64));
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer_mut() {
+            if let Some(pts) = buffer.pts() {
+                let mut state = crate::downlink::lock(&state);
+                let start = *state.0.get_or_insert(pts);
+                let buffer = buffer.make_mut();
+                buffer.set_pts(start + duration * state.1);
+                buffer.set_duration(duration);
+                state.1 += 1;
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
 }
