@@ -175,12 +175,16 @@ fn picture_type(codec: VideoCodecOut, payload: &[u8]) -> Option<PictureType> {
 /// header says I; for all, the frame is a burst of bits).
 fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
     let _serial = serial();
-    let mut spec = DownlinkSpec::default();
-    spec.video = VideoOut::itu(codec, format);
-    spec.video.mtu = 1200;
+    let spec = DownlinkSpec {
+        video: VideoOut {
+            mtu: 1200,
+            ..VideoOut::itu(codec, format)
+        },
+        ..DownlinkSpec::default()
+    };
     let pt = spec.video.payload_type;
     let (w, h) = format.size();
-    let (dl, events) = Downlink::start(spec.clone()).unwrap();
+    let (dl, events) = Downlink::start(spec).unwrap();
     let decoder = Arc::new(probe(codec, pt));
     let drain = Drain::start(events, Some(Arc::clone(&decoder)), None);
     let layout = Layout::one_plus_seven(w, h).unwrap();

@@ -60,15 +60,15 @@ fn restamp_by_count(encoder: &gst::Element, duration: gst::ClockTime) {
     // (first PTS, packets so far), touched only by the encoder's streaming thread.
     let state = std::sync::Mutex::new((None::<gst::ClockTime>, 0u64));
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if let Some(buffer) = info.buffer_mut() {
-            if let Some(pts) = buffer.pts() {
-                let mut state = crate::downlink::lock(&state);
-                let start = *state.0.get_or_insert(pts);
-                let buffer = buffer.make_mut();
-                buffer.set_pts(start + duration * state.1);
-                buffer.set_duration(duration);
-                state.1 += 1;
-            }
+        if let Some(buffer) = info.buffer_mut()
+            && let Some(pts) = buffer.pts()
+        {
+            let mut state = crate::downlink::lock(&state);
+            let start = *state.0.get_or_insert(pts);
+            let buffer = buffer.make_mut();
+            buffer.set_pts(start + duration * state.1);
+            buffer.set_duration(duration);
+            state.1 += 1;
         }
         gst::PadProbeReturn::Ok
     });

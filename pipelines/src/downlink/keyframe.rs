@@ -41,7 +41,8 @@ fn bits(data: &[u8], at: usize, count: usize) -> Option<u32> {
 /// The picture type of an H.263 bitstream that starts with a picture start code; `None` when it
 /// does not start with one or is cut short.
 pub fn h263_picture_type(bitstream: &[u8]) -> Option<PictureType> {
-    if bits(bitstream, 0, 22)? != 0b1000_00 {
+    // 0000 0000 0000 0000 1000 00: the 22-bit picture start code.
+    if bits(bitstream, 0, 22)? != 0b10_0000 {
         return None;
     }
     let source_format = bits(bitstream, 35, 3)?;
@@ -104,7 +105,7 @@ mod tests {
     /// PSC, TR = 5, PTYPE `1 0 0 0 0 011(CIF)` then the coding type bit.
     fn cif_picture(inter: bool) -> Vec<u8> {
         // bits: 0000 0000 0000 0000 1000 00 | 0000 0101 | 10 000 011 | t ...
-        let mut acc: u64 = 0b1000_00;
+        let mut acc: u64 = 0b10_0000;
         acc = (acc << 8) | 5;
         acc = (acc << 8) | 0b1000_0011;
         acc = (acc << 1) | u64::from(inter);
@@ -141,8 +142,8 @@ mod tests {
     #[test]
     fn plusptype_picture_type_code() {
         // PSC, TR 0, PTYPE 10 000 111, UFEP 001, OPPTYPE 18 bits, MPPTYPE starting 001 (P).
-        let mut acc: u128 = 0b1000_00;
-        acc = (acc << 8) | 0;
+        let mut acc: u128 = 0b10_0000;
+        acc <<= 8; // TR 0
         acc = (acc << 8) | 0b1000_0111;
         acc = (acc << 3) | 1;
         acc = (acc << 18) | 0b011_0000_0000_0000_1000;
