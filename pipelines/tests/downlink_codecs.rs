@@ -1,7 +1,9 @@
 //! The downlink in every codec a room system may take, with real media: H.263 (RFC 4629 and
-//! RFC 2190) and H.261 composites decoded back by GStreamer and checked by pixels, rate, MTU and
-//! forced intra pictures; the SPS of each H.264 profile and level; and the 1 kHz tone through
-//! PCMU, PCMA, G.722 and Opus at two packet durations each, with exact RTP timestamp steps.
+//! RFC 2190) and H.261 composites decoded back by GStreamer and checked by pixels, rate, MTU
+//! (also with noise frames 20× the MTU) and forced intra pictures (a decoder joined mid-stream
+//! recovers; H.263's picture header says I); the SPS of each H.264 profile at levels 3.1 and
+//! 4.0; and the 1 kHz tone through PCMU, PCMA, G.722 and Opus at two packet durations each, with
+//! exact RTP timestamp steps. Decoded composites are saved under `target/downlink-codecs/`.
 
 mod downlink_media;
 
@@ -12,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use downlink_media::{Source, near, serial, wait_until};
+use downlink_media::{Source, near, serial, thread_cpu, wait_until};
 use kernels::frame::{I420Frame, Yuv};
 use kernels::layout::Layout;
 use pipelines::downlink::keyframe::{PictureType, h263_rfc2190_picture, h263plus_picture};
@@ -209,8 +211,16 @@ fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
         );
     }
 
-    // The fixed rate, measured from 1 s in (past the start-up on a loaded machine).
+    // The fixed rate, measured from 1 s in (past the start-up on a loaded machine); and the
+    // encoder's CPU (its chain runs on the appsrc's streaming thread) per frame meanwhile.
+    let (cpu0, _) = thread_cpu(&["venc-src"]);
+    let composed0 = dl.stats().frames_composed;
     wait_until("4.5 s of stream", 60, || drain.last_ts() >= 9 * CLOCK / 2);
+    let (cpu1, _) = thread_cpu(&["venc-src"]);
+    println!(
+        "{name}: encoder thread {:.2} ms CPU a frame (still canvas)",
+        (cpu1 - cpu0) * 1000.0 / (dl.stats().frames_composed - composed0) as f64
+    );
     let log = drain.video_log();
     let frames = log
         .iter()
@@ -397,8 +407,22 @@ fn h263_rfc2190_cif() {
 }
 
 #[test]
+fn h263_rfc2190_4cif() {
+    itu_composite(
+        VideoCodecOut::H263,
+        PictureFormat::FourCif,
+        "h263-rfc2190-4cif",
+    );
+}
+
+#[test]
 fn h261_cif() {
     itu_composite(VideoCodecOut::H261, PictureFormat::Cif, "h261-cif");
+}
+
+#[test]
+fn h261_qcif() {
+    itu_composite(VideoCodecOut::H261, PictureFormat::Qcif, "h261-qcif");
 }
 
 /// The first SPS in H.264 RTP payloads: its `(profile_idc, constraint flags, level_idc)`.
