@@ -163,6 +163,37 @@ impl VideoProbe {
         )
     }
 
+    /// Decodes H.263 RTP in the RFC 4629 format (`H263-1998`) of payload type `pt`.
+    pub fn h263plus(pt: u8) -> Result<Self, PipelineError> {
+        Self::build(
+            &format!(
+                "application/x-rtp,media=video,encoding-name=H263-1998,clock-rate=90000,\
+                 payload={pt}"
+            ),
+            "rtph263pdepay ! avdec_h263",
+        )
+    }
+
+    /// Decodes H.263 RTP in the RFC 2190 format (`H263`) of payload type `pt`.
+    pub fn h263(pt: u8) -> Result<Self, PipelineError> {
+        Self::build(
+            &format!(
+                "application/x-rtp,media=video,encoding-name=H263,clock-rate=90000,payload={pt}"
+            ),
+            "rtph263depay ! avdec_h263",
+        )
+    }
+
+    /// Decodes H.261 RTP (RFC 4587) of payload type `pt`.
+    pub fn h261(pt: u8) -> Result<Self, PipelineError> {
+        Self::build(
+            &format!(
+                "application/x-rtp,media=video,encoding-name=H261,clock-rate=90000,payload={pt}"
+            ),
+            "rtph261depay ! avdec_h261",
+        )
+    }
+
     fn build(caps: &str, decode: &str) -> Result<Self, PipelineError> {
         let (pipeline, input, output) = probe_pipeline(
             caps,
@@ -262,6 +293,16 @@ impl AudioProbe {
                 "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload={pt}"
             ),
             "rtpopusdepay ! opusdec",
+        )
+    }
+
+    /// Decodes G.722 RTP of payload type `pt` (an 8000 Hz RTP clock, 16 kHz audio).
+    pub fn g722(pt: u8) -> Result<Self, PipelineError> {
+        Self::build(
+            &format!(
+                "application/x-rtp,media=audio,encoding-name=G722,clock-rate=8000,payload={pt}"
+            ),
+            "rtpg722depay ! avdec_g722",
         )
     }
 

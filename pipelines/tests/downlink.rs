@@ -11,7 +11,7 @@ use downlink_media::{Collector, Source, near, serial, thread_cpu, thread_names, 
 use kernels::frame::{I420Frame, Yuv};
 use kernels::layout::Layout;
 use pipelines::downlink::rtp::{RtpPacket, h264_payload_type, h264_starts_idr};
-use pipelines::downlink::{Downlink, DownlinkSpec, G711Law, Packetization};
+use pipelines::downlink::{AudioCodecOut, Downlink, DownlinkSpec, Packetization};
 
 const CLOCK: u32 = 90_000;
 
@@ -413,7 +413,7 @@ fn magnitude(samples: &[f64], freq: f64, rate: f64) -> f64 {
 fn opus_tone_comes_out_as_g711_at_1khz_and_mix_survives_a_stopped_stream() {
     let _serial = serial();
     let mut spec = DownlinkSpec::default();
-    spec.audio.law = G711Law::MuLaw;
+    spec.audio.codec = AudioCodecOut::Pcmu;
     let (dl, events) = Downlink::start(spec.clone()).unwrap();
     let dl = Arc::new(dl);
     let collector = Collector::start(events, spec.video.payload_type);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
 use pipelines::downlink::{
-    AudioOut, DownlinkSpec, G711Law, H264Level, H264Profile, Packetization, VideoOut,
+    AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, Packetization, VideoOut,
 };
 use pipelines::{G711, MeetLegSpec, PortRange, UplinkSpec};
 use signaling::sdp::{AudioCodec, LocalCapabilities, NegotiatedMedia, VideoCodec};
@@ -257,16 +257,12 @@ fn vtc_streams(
             ..VideoOut::default()
         },
         audio: AudioOut {
-            law: match law {
-                G711::MuLaw => G711Law::MuLaw,
-                G711::ALaw => G711Law::ALaw,
+            codec: match law {
+                G711::MuLaw => AudioCodecOut::Pcmu,
+                G711::ALaw => AudioCodecOut::Pcma,
             },
             payload_type: audio.payload_type,
-            ptime_ms: audio
-                .format
-                .ptime_ms
-                .filter(|ms| (10..=60).contains(ms) && ms % 10 == 0)
-                .unwrap_or(20),
+            ptime_ms: AudioCodecOut::Pcmu.ptime_for(audio.format.ptime_ms.unwrap_or(20)),
             ssrc: rand::random(),
         },
         // webrtcbin's jitter buffer has already ordered Meet's packets.

@@ -1,8 +1,9 @@
 //! The audio mix toward the room system: up to 3 Meet Opus streams, each
 //! `appsrc ! rtpjitterbuffer ! rtpopusdepay ! opusdec ! audioconvert ! audioresample`, into one
-//! `audiomixer` with a live silence source, then 8 kHz mono G.711 RTP:
-//! `audiomixer ! audio/x-raw,rate=8000,channels=1 ! mulawenc|alawenc ! rtppcmupay|rtppcmapay
-//! ! appsink`.
+//! `audiomixer` with a live silence source, then mono audio at the codec's rate into its encoder
+//! and payloader ([`crate::downlink::audio_out`]: G.711, G.722 or Opus):
+//! `audiomixer ! audio/x-raw,rate=R,channels=1 ! <encoder> ! <payloader> ! appsink`, where R
+//! is 8 kHz for G.711, 16 kHz for G.722 and 48 kHz for Opus.
 //!
 //! Why the silence source: `audiomixer` (a `GstAggregator`) with no input pads produces nothing,
 //! and with only Meet inputs it would stop when Meet stops sending. A live `audiotestsrc
@@ -15,15 +16,14 @@ use std::sync::{Arc, Weak};
 use gst::prelude::*;
 
 use crate::downlink::DownlinkEvent;
+use crate::downlink::audio_out;
 use crate::downlink::error::DownlinkError;
 use crate::downlink::graph::{AUDIO_IN, Shared, add_chain, make, rtp_input};
 use crate::downlink::rtp::RtpPacket;
-use crate::downlink::spec::{DownlinkSpec, G711Law};
+use crate::downlink::spec::DownlinkSpec;
 
 /// Meet sends at most 3 audio streams (the loudest speakers).
 const MAX_INPUTS: usize = 3;
-/// The mixer's output format: what G.711 carries.
-const RATE: i32 = 8000;
 
 struct Input {
     src: gst_app::AppSrc,
@@ -35,45 +35,40 @@ struct Input {
 pub(crate) struct AudioInputs {
     shared: Weak<Shared>,
     latency_ms: u32,
+    /// The mix's sample rate (the output codec's).
+    rate: i32,
     mixer: gst::Element,
     inputs: HashMap<u32, Input>,
 }
 
-fn mix_caps() -> gst::Caps {
+/// Mono S16 at `rate`: what every input is converted to and the encoder takes.
+fn mix_caps(rate: i32) -> gst::Caps {
     gst::Caps::builder("audio/x-raw")
         .field("format", "S16LE")
         .field("layout", "interleaved")
-        .field("rate", RATE)
+        .field("rate", rate)
         .field("channels", 1i32)
         .build()
 }
 
 impl AudioInputs {
-    /// Builds the mixer and the G.711 output.
+    /// Builds the mixer and the encoded output.
     pub(crate) fn build(shared: &Arc<Shared>, spec: &DownlinkSpec) -> Result<Self, DownlinkError> {
         let a = &spec.audio;
+        let rate = i32::try_from(a.codec.sample_rate()).map_err(DownlinkError::build)?;
         let ptime_ns = u64::from(a.ptime_ms) * 1_000_000;
         let silence = make("audiotestsrc", "aout-silence")?;
         silence.set_property_from_str("wave", "silence");
         silence.set_property("is-live", true);
-        silence.set_property("samplesperbuffer", RATE / 1000 * 10);
+        silence.set_property("samplesperbuffer", rate / 100);
         let silence_caps = make("capsfilter", "aout-silence-caps")?;
-        silence_caps.set_property("caps", mix_caps());
+        silence_caps.set_property("caps", mix_caps(rate));
         let mixer = make("audiomixer", "aout-mix")?;
         // Wait at most this long for a late input before mixing without it.
         mixer.set_property("latency", 2 * ptime_ns);
         let caps = make("capsfilter", "aout-caps")?;
-        caps.set_property("caps", mix_caps());
-        let (enc, pay) = match a.law {
-            G711Law::MuLaw => ("mulawenc", "rtppcmupay"),
-            G711Law::ALaw => ("alawenc", "rtppcmapay"),
-        };
-        let enc = make(enc, "aout-enc")?;
-        let pay = make(pay, "aout-pay")?;
-        pay.set_property("pt", u32::from(a.payload_type));
-        pay.set_property("ssrc", a.ssrc);
-        pay.set_property("min-ptime", i64::try_from(ptime_ns).unwrap_or(i64::MAX));
-        pay.set_property("max-ptime", i64::try_from(ptime_ns).unwrap_or(i64::MAX));
+        caps.set_property("caps", mix_caps(rate));
+        let [enc, pay] = audio_out::chain(a)?;
         let sink = gst_app::AppSink::builder()
             .name("aout-sink")
             .sync(false)
@@ -105,6 +100,7 @@ impl AudioInputs {
         Ok(Self {
             shared: Arc::downgrade(shared),
             latency_ms: u32::try_from(spec.jitter_latency.as_millis()).unwrap_or(u32::MAX),
+            rate,
             mixer,
             inputs: HashMap::new(),
         })
@@ -159,7 +155,7 @@ impl AudioInputs {
         let convert = make("audioconvert", &name("convert"))?;
         let resample = make("audioresample", &name("resample"))?;
         let caps = make("capsfilter", &name("caps"))?;
-        caps.set_property("caps", mix_caps());
+        caps.set_property("caps", mix_caps(self.rate));
         let elements: Vec<gst::Element> = vec![
             src.clone().upcast(),
             jitter,

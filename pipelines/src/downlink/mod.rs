@@ -1,5 +1,6 @@
 //! The Meet→VTC downlink: up to 8 VP8 streams decoded onto the persistent 1+7 canvas, sent at a
-//! fixed rate as H.264 RTP, and up to 3 Opus streams mixed into G.711 RTP.
+//! fixed rate as H.264, H.263 or H.261 RTP, and up to 3 Opus streams mixed into G.711, G.722 or
+//! Opus RTP ([`spec::VideoCodecOut`], [`spec::AudioCodecOut`]).
 //!
 //! ```text
 //! push_vp8_rtp(ssrc) → appsrc ! rtpjitterbuffer ! rtpvp8depay ! vp8dec ! appsink ─┐ (per SSRC)
@@ -7,12 +8,16 @@
 //!                                                   compose thread: kernels Canvas ◄┘
 //!                        tick thread (fixed fps, monotonic deadline, never waits) ──┐
 //!     appsrc ! x264enc ! video/x-h264 ! rtph264pay ! appsink → DownlinkEvent::VideoRtp
+//!            | avenc_h263p ! rtph263ppay | avenc_h263 ! rtph263pay | avenc_h261 ! rtph261pay
 //!
 //! push_opus_rtp(ssrc) → appsrc ! rtpjitterbuffer ! rtpopusdepay ! opusdec ! audioconvert
 //!     ! audioresample ─┐ (≤ 3)        live silence ─┤
-//!     audiomixer ! 8 kHz mono ! mulawenc|alawenc ! rtppcmupay|rtppcmapay ! appsink
-//!                                                               → DownlinkEvent::AudioRtp
+//!     audiomixer ! mono at the codec's rate ! mulawenc|alawenc|avenc_g722|opusenc
+//!     ! rtppcmupay|rtppcmapay|rtpg722pay|rtpopuspay ! appsink → DownlinkEvent::AudioRtp
 //! ```
+//!
+//! The canvas is made at the output size, whatever the codec: 1280×720 for H.264 by default,
+//! CIF (352×288), 4CIF (704×576) or QCIF (176×144) for H.263 and H.261.
 //!
 //! The canvas geometry is [`kernels::layout`]'s (pictures there), chosen by how many other
 //! participants [`Downlink::assign_sources`] names:
@@ -41,12 +46,14 @@
 //! error ends the whole graph with [`DownlinkEvent::Error`] then [`DownlinkEvent::Stopped`].
 
 mod audio_mix;
+mod audio_out;
 mod compose;
 mod decode;
 mod encode;
 pub mod error;
 mod graph;
 mod idr;
+pub mod keyframe;
 pub mod rtp;
 pub mod spec;
 mod stats;
@@ -60,8 +67,8 @@ use kernels::layout::TILE_COUNT;
 
 pub use error::DownlinkError;
 pub use spec::{
-    AudioOut, DownlinkSpec, G711Law, H264Level, H264Profile, KeyframePolicy, Packetization,
-    VideoOut,
+    AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, KeyframePolicy, OPUS_BITRATE,
+    Packetization, PictureFormat, VideoCodecOut, VideoOut,
 };
 pub use stats::DownlinkStats;
 
@@ -73,9 +80,9 @@ use idr::Request;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DownlinkEvent {
-    /// One H.264 RTP packet for the room system.
+    /// One video RTP packet for the room system (H.264, H.263 or H.261, as the spec says).
     VideoRtp(Vec<u8>),
-    /// One G.711 RTP packet for the room system.
+    /// One audio RTP packet for the room system (G.711, G.722 or Opus, as the spec says).
     AudioRtp(Vec<u8>),
     /// An input needs a keyframe from Meet (a new decoder, or loss seen by its depayloader):
     /// the node should send a PLI for this SSRC.

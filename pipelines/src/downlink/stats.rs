@@ -17,13 +17,15 @@ pub struct DownlinkStats {
     pub frames_encoded: u64,
     /// Video RTP packets sent.
     pub video_packets: u64,
-    /// IDR frames sent (forced or on the encoder's own GOP).
+    /// IDR frames (H.264) or intra pictures (H.263, H.261) sent, forced or on the encoder's own
+    /// GOP.
     pub keyframes_sent: u64,
     /// Keyframe requests received ([`Downlink::request_keyframe`](crate::downlink::Downlink::request_keyframe)).
     pub keyframe_requests: u64,
     /// Keyframe requests dropped because one was already pending.
     pub keyframe_requests_dropped: u64,
-    /// Mode 0: NAL units that did not fit the MTU (or were not single NAL units), dropped.
+    /// Video RTP packets dropped before sending: larger than the MTU (any codec), or in H.264
+    /// mode 0 not a single NAL unit.
     pub oversize_nals_dropped: u64,
     /// Decoded tile pictures drawn on the canvas (decoded and pushed frames).
     pub tiles_drawn: u64,
