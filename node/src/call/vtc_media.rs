@@ -190,9 +190,10 @@ impl Stream {
         published.last = figures;
     }
 
-    /// Wakes the RTCP task if the core has something due now.
-    fn wake_if_due(&self, now: Instant) {
-        if lock(&self.core).poll_timeout() <= now {
+    /// Wakes the RTCP task when the core needs it soon (a reorder window runs, feedback
+    /// waits), so that it does not sleep through the deadline on an older timeout.
+    fn wake_if_soon(&self, now: Instant) {
+        if lock(&self.core).poll_timeout() <= now + crate::rtp::stream::REORDER_WINDOW {
             self.wake.notify_one();
         }
     }
@@ -430,10 +431,10 @@ impl Receiver {
                     media = stats.media,
                     "RTP from the room system dropped: {dropped}"
                 );
-                self.stream.wake_if_due(now);
+                self.stream.wake_if_soon(now);
                 continue;
             }
-            self.stream.wake_if_due(now);
+            self.stream.wake_if_soon(now);
             stats.count();
             self.metrics.count_rtp(stats.media);
             // Symmetric RTP (RFC 4961): answer where accepted, authenticated media comes from.
