@@ -131,7 +131,8 @@ pub struct StreamStats {
     /// packets only.
     #[serde(serialize_with = "serialize_flag")]
     pub srtp: AtomicBool,
-    /// RTP packets received (for SRTP, those that passed authentication and replay checks).
+    /// RTP packets received (for SRTP, those that passed authentication and replay checks; on
+    /// gateway calls, those the RTP core then passed on to the media plane).
     #[serde(serialize_with = "serialize_count")]
     pub packets: AtomicU64,
     /// SRTP and SRTCP packets refused (authentication failed, replayed, too short, ...); 0 for

@@ -590,7 +590,7 @@ impl RtpStream {
 
     /// When the core next needs [`handle_timeout`](Self::handle_timeout) and
     /// [`poll_rtcp`](Self::poll_rtcp): the next regular report, the end of a reorder window,
-    /// or now when feedback waits.
+    /// or, when feedback waits, an instant already past (call at once).
     pub fn poll_timeout(&self) -> Instant {
         let mut at = self.next_report;
         if let Some(deadline) = self.missing.values().min() {
