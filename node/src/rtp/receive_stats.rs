@@ -66,8 +66,9 @@ pub struct SourceStats {
     received_prior: u64,
     /// The last relative transit time, in clock units.
     transit: Option<u32>,
-    /// The jitter estimate times 16 (A.8's integer form).
-    jitter_x16: u32,
+    /// The jitter estimate times 16 (A.8's integer form), in 64 bits: with transit
+    /// differences near 2^31 (a peer's timestamps jumping about) it outgrows 32.
+    jitter_x16: u64,
 }
 
 impl SourceStats {
@@ -135,13 +136,9 @@ impl SourceStats {
         let ticks = (elapsed * u128::from(self.clock_rate) / 1_000_000_000) as u32;
         let transit = ticks.wrapping_sub(timestamp);
         if let Some(last) = self.transit {
-            let d = transit.wrapping_sub(last) as i32;
-            let d = d.unsigned_abs();
+            let d = u64::from((transit.wrapping_sub(last) as i32).unsigned_abs());
             // J += (|D| - J) / 16, in the form scaled by 16.
-            self.jitter_x16 = self
-                .jitter_x16
-                .wrapping_add(d)
-                .wrapping_sub((self.jitter_x16 + 8) >> 4);
+            self.jitter_x16 = self.jitter_x16 + d - ((self.jitter_x16 + 8) >> 4);
         }
         self.transit = Some(transit);
     }
@@ -168,7 +165,7 @@ impl SourceStats {
 
     /// The interarrival jitter, in clock units.
     pub fn jitter_units(&self) -> u32 {
-        self.jitter_x16 >> 4
+        u32::try_from(self.jitter_x16 >> 4).unwrap_or(u32::MAX)
     }
 
     /// The interarrival jitter in seconds.
