@@ -20,6 +20,8 @@ case "$target" in
   meet_offer) seeds=meet_offer ;;
   meet_vp8) seeds=meet_vp8 ;;
   meet_channel) seeds=meet_channel ;;
+  rtp_receive) seeds=rtp_receive ;;
+  rtcp_compound) seeds=rtcp_compound ;;
   *) seeds=sip ;;
 esac
 export RUSTFLAGS="-C passes=sancov-module -C llvm-args=-sanitizer-coverage-level=4 \

@@ -131,13 +131,37 @@ pub struct StreamStats {
     /// packets only.
     #[serde(serialize_with = "serialize_flag")]
     pub srtp: AtomicBool,
-    /// RTP packets received (for SRTP, those that passed authentication and replay checks).
+    /// RTP packets received (for SRTP, those that passed authentication and replay checks; on
+    /// gateway calls, those the RTP core then passed on to the media plane).
     #[serde(serialize_with = "serialize_count")]
     pub packets: AtomicU64,
     /// SRTP and SRTCP packets refused (authentication failed, replayed, too short, ...); 0 for
     /// plain RTP.
     #[serde(serialize_with = "serialize_count")]
     pub srtp_errors: AtomicU64,
+    /// Gateway calls: what the stream's RTP/RTCP core measured (packets, bytes and bit rate
+    /// both ways, loss, jitter, keyframe requests, SSRC changes, drops); refreshed by the
+    /// stream's RTCP task at least every 250 ms. `null` on other calls.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub rtp: Mutex<Option<crate::rtp::StreamFigures>>,
+    /// Gateway calls: the media plane's frame counts for this stream (decoded from the room
+    /// system, encoded toward it) and codec errors. `null` until the media plane reports them.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub frames: Mutex<Option<FrameFigures>>,
+}
+
+/// What the media plane counts on one room-system stream: frames through the uplink's
+/// decoder (in) and out of the downlink's encoder (out), and their errors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FrameFigures {
+    /// Frames decoded from what the room system sent.
+    pub frames_in: u64,
+    /// Frames encoded toward the room system.
+    pub frames_out: u64,
+    /// Decode errors on what the room system sent.
+    pub decode_errors: u64,
+    /// Encode errors toward the room system.
+    pub encode_errors: u64,
 }
 
 impl StreamStats {
@@ -149,7 +173,26 @@ impl StreamStats {
             srtp: AtomicBool::new(false),
             packets: AtomicU64::new(0),
             srtp_errors: AtomicU64::new(0),
+            rtp: Mutex::new(None),
+            frames: Mutex::new(None),
         }
+    }
+
+    /// Shows the RTP/RTCP core's latest figures.
+    pub fn set_rtp(&self, figures: crate::rtp::StreamFigures) {
+        *self
+            .rtp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(figures);
+    }
+
+    /// Shows the media plane's latest frame counts (for the lead's wiring of the pipelines'
+    /// counters).
+    pub fn set_frames(&self, figures: FrameFigures) {
+        *self
+            .frames
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(figures);
     }
 
     /// Marks the stream as SRTP.
@@ -174,6 +217,16 @@ fn serialize_count<S: serde::Serializer>(value: &AtomicU64, s: S) -> Result<S::O
 
 fn serialize_flag<S: serde::Serializer>(value: &AtomicBool, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_bool(value.load(Ordering::Relaxed))
+}
+
+fn serialize_locked_value<T: Serialize, S: serde::Serializer>(
+    value: &Mutex<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    value
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .serialize(s)
 }
 
 fn serialize_locked<S: serde::Serializer>(value: &Mutex<String>, s: S) -> Result<S::Ok, S::Error> {

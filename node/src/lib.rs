@@ -44,6 +44,7 @@ pub mod metrics;
 mod node;
 pub mod refusal;
 mod reload;
+pub mod rtp;
 pub mod signals;
 mod sip;
 pub mod srtp;

@@ -59,6 +59,7 @@ pub struct Metrics {
     gateway_call_endings_total: IntCounterVec,
     keyframe_requests_total: IntCounterVec,
     srtp_errors_total: IntCounterVec,
+    vtc: VtcStreamMetrics,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
     routing_rules: IntGauge,
@@ -199,6 +200,85 @@ impl Metrics {
         for reason in SrtpError::LABELS {
             srtp_errors_total.with_label_values(&[reason]);
         }
+        let vtc = VtcStreamMetrics {
+            packets: counter_vec(
+                "tcn_vtc_rtp_packets_total",
+                "RTP packets on gateway calls' room-system legs, by media and direction (in: \
+                 passed on to the media plane; out: sent to the room system).",
+                &["media", "direction"],
+            ),
+            bytes: counter_vec(
+                "tcn_vtc_rtp_bytes_total",
+                "RTP bytes (headers included) on gateway calls' room-system legs, by media and \
+                 direction.",
+                &["media", "direction"],
+            ),
+            lost: counter_vec(
+                "tcn_vtc_rtp_lost_packets_total",
+                "RTP packets from room systems found missing (RFC 3550 A.3), by media.",
+                &["media"],
+            ),
+            dropped: counter_vec(
+                "tcn_vtc_rtp_dropped_total",
+                "RTP packets from room systems not passed on, by media and reason.",
+                &["media", "reason"],
+            ),
+            ssrc_changes: counter_vec(
+                "tcn_vtc_ssrc_changes_total",
+                "Room systems' SSRC changes taken after probation, by media.",
+                &["media"],
+            ),
+            rtcp: counter_vec(
+                "tcn_vtc_rtcp_packets_total",
+                "Compound RTCP packets on room-system legs, by media and direction (in: read; \
+                 out: sent; error: refused as malformed).",
+                &["media", "direction"],
+            ),
+            keyframes: counter_vec(
+                "tcn_vtc_keyframe_requests_total",
+                "Keyframe requests on room-system legs, by direction (sent to the room system, \
+                 received from it, dropped: not sent by the 500 ms limit) and message (pli, fir; \
+                 none for dropped).",
+                &["direction", "message"],
+            ),
+            jitter: {
+                let h = prometheus::HistogramVec::new(
+                    prometheus::HistogramOpts::new(
+                        "tcn_vtc_rtp_jitter_seconds",
+                        "Interarrival jitter of room systems' RTP (RFC 3550 A.8), sampled every \
+                         250 ms per stream, by media.",
+                    )
+                    .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]),
+                    &["media"],
+                )
+                .expect("valid metric");
+                reg(Box::new(h.clone()));
+                h
+            },
+        };
+        for media in ["audio", "video"] {
+            for direction in ["in", "out"] {
+                vtc.packets.with_label_values(&[media, direction]);
+                vtc.bytes.with_label_values(&[media, direction]);
+            }
+            for direction in ["in", "out", "error"] {
+                vtc.rtcp.with_label_values(&[media, direction]);
+            }
+            vtc.lost.with_label_values(&[media]);
+            vtc.ssrc_changes.with_label_values(&[media]);
+            for reason in crate::rtp::Dropped::LABELS {
+                vtc.dropped.with_label_values(&[media, reason]);
+            }
+        }
+        for (direction, message) in [
+            ("sent", "pli"),
+            ("sent", "fir"),
+            ("received", "pli"),
+            ("received", "fir"),
+            ("dropped", "none"),
+        ] {
+            vtc.keyframes.with_label_values(&[direction, message]);
+        }
         let sip_parse_errors_total = prometheus::IntCounter::new(
             "tcn_sip_parse_errors_total",
             "SIP messages that could not be parsed (answered 400 where possible).",
@@ -269,6 +349,7 @@ impl Metrics {
             gateway_call_endings_total,
             keyframe_requests_total,
             srtp_errors_total,
+            vtc,
             route_lookups_total,
             break_in_blocks_total,
             registry,
@@ -372,6 +453,93 @@ impl Metrics {
             .inc();
     }
 
+    /// Adds what a room-system stream's figures gained since `before` (the last figures
+    /// published) to the `tcn_vtc_*` series, and samples its jitter.
+    pub(crate) fn count_vtc_stream(
+        &self,
+        media: &'static str,
+        before: &crate::rtp::StreamFigures,
+        after: &crate::rtp::StreamFigures,
+    ) {
+        let add = |counter: prometheus::IntCounter, old: u64, new: u64| {
+            counter.inc_by(new.saturating_sub(old));
+        };
+        let m = &self.vtc;
+        add(
+            m.packets.with_label_values(&[media, "in"]),
+            before.packets_in,
+            after.packets_in,
+        );
+        add(
+            m.packets.with_label_values(&[media, "out"]),
+            before.packets_out,
+            after.packets_out,
+        );
+        add(
+            m.bytes.with_label_values(&[media, "in"]),
+            before.bytes_in,
+            after.bytes_in,
+        );
+        add(
+            m.bytes.with_label_values(&[media, "out"]),
+            before.bytes_out,
+            after.bytes_out,
+        );
+        add(
+            m.lost.with_label_values(&[media]),
+            before.lost.max(0) as u64,
+            after.lost.max(0) as u64,
+        );
+        add(
+            m.ssrc_changes.with_label_values(&[media]),
+            before.ssrc_changes,
+            after.ssrc_changes,
+        );
+        let (b, a) = (before.dropped, after.dropped);
+        for (reason, old, new) in [
+            ("malformed", b.malformed, a.malformed),
+            ("payload_type", b.payload_type, a.payload_type),
+            ("ssrc_probation", b.ssrc_probation, a.ssrc_probation),
+            ("sequence_jump", b.sequence_jump, a.sequence_jump),
+        ] {
+            add(m.dropped.with_label_values(&[media, reason]), old, new);
+        }
+        add(
+            m.rtcp.with_label_values(&[media, "in"]),
+            before.rtcp_received,
+            after.rtcp_received,
+        );
+        add(
+            m.rtcp.with_label_values(&[media, "out"]),
+            before.rtcp_sent,
+            after.rtcp_sent,
+        );
+        add(
+            m.rtcp.with_label_values(&[media, "error"]),
+            before.rtcp_errors,
+            after.rtcp_errors,
+        );
+        let (b, a) = (before.keyframe_requests, after.keyframe_requests);
+        for (direction, message, old, new) in [
+            ("sent", "pli", b.sent_pli, a.sent_pli),
+            ("sent", "fir", b.sent_fir, a.sent_fir),
+            ("received", "pli", b.received_pli, a.received_pli),
+            ("received", "fir", b.received_fir, a.received_fir),
+            ("dropped", "none", b.dropped, a.dropped),
+        ] {
+            add(
+                m.keyframes.with_label_values(&[direction, message]),
+                old,
+                new,
+            );
+        }
+        if after.ssrc_in.is_some() {
+            m.jitter
+                .with_label_values(&[media])
+                .observe(after.jitter_ms / 1000.0);
+        }
+    }
+
     /// Counts one source newly blocked by break-in defence.
     pub(crate) fn count_break_in_block(&self) {
         self.break_in_blocks_total.inc();
@@ -415,6 +583,19 @@ impl Metrics {
         let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// The `tcn_vtc_*` series: the room-system legs' RTP and RTCP, by media (never by call).
+#[derive(Clone, Debug)]
+struct VtcStreamMetrics {
+    packets: IntCounterVec,
+    bytes: IntCounterVec,
+    lost: IntCounterVec,
+    dropped: IntCounterVec,
+    ssrc_changes: IntCounterVec,
+    rtcp: IntCounterVec,
+    keyframes: IntCounterVec,
+    jitter: prometheus::HistogramVec,
 }
 
 /// The process's thread count (`Threads:` in `/proc/self/status`), where there is a `/proc`.

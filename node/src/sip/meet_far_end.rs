@@ -268,20 +268,32 @@ fn vtc_streams(
         // webrtcbin's jitter buffer has already ordered Meet's packets.
         jitter_latency: std::time::Duration::from_millis(20),
     };
+    // Per stream: the sockets and addresses, the keys, and what the RTP/RTCP core checks and
+    // asks for (clock rate, payload types, feedback, our SSRC).
     let plan = |media: &'static str,
                 local: &signaling::sdp::Endpoint,
-                remote,
+                (remote_rtp, remote_rtcp): (std::net::SocketAddr, std::net::SocketAddr),
                 mux: bool,
-                srtp: &Option<signaling::sdp::SrtpContext>| VtcStreamPlan {
+                srtp: &Option<signaling::sdp::SrtpContext>,
+                (clock_rate, payload_types): (u32, Vec<u8>),
+                rtcp_fb: signaling::sdp::RtcpFeedback,
+                local_ssrc: u32| VtcStreamPlan {
         media,
         rtp_port: local.rtp_port,
         rtcp_port: (!mux).then_some(local.rtcp_port),
-        remote_rtp: remote,
+        remote_rtp,
+        remote_rtcp,
         srtp: srtp.clone(),
+        clock_rate,
+        payload_types,
+        rtcp_fb,
+        local_ssrc,
         // Filled in by the task once the media plane exists.
         sink: Arc::new(|_: &[u8]| {}),
         on_keyframe_request: None,
     };
+    let audio_ssrc = downlink.audio.ssrc;
+    let video_ssrc = downlink.video.ssrc;
     Some((
         uplink,
         downlink,
@@ -289,16 +301,27 @@ fn vtc_streams(
             plan(
                 "audio",
                 &audio.local,
-                audio.remote_rtp,
+                (audio.remote_rtp, audio.remote_rtcp),
                 audio.rtcp_mux,
                 &audio.srtp,
+                (
+                    audio.format.clock_rate,
+                    std::iter::once(audio.payload_type)
+                        .chain(audio.format.telephone_event)
+                        .collect(),
+                ),
+                audio.rtcp_fb,
+                audio_ssrc,
             ),
             plan(
                 "video",
                 &video.local,
-                video.remote_rtp,
+                (video.remote_rtp, video.remote_rtcp),
                 video.rtcp_mux,
                 &video.srtp,
+                (video.format.clock_rate, vec![video.payload_type]),
+                video.rtcp_fb,
+                video_ssrc,
             ),
         ],
     ))
