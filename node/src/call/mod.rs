@@ -8,5 +8,6 @@
 
 pub(crate) mod ending;
 pub(crate) mod gateway;
+pub(crate) mod stream_keys;
 pub(crate) mod task;
 pub(crate) mod vtc_media;

@@ -24,16 +24,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use signaling::sdp::{RtcpFeedback, SrtpContext};
+use signaling::sdp::RtcpFeedback;
 use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 use tracing::debug;
 
+use super::stream_keys::{KeyedSrtp, StreamKeys};
 use crate::calls::CallDetail;
 use crate::metrics::Metrics;
 use crate::rtp::{KeyframeMessage, RtpStream, StreamConfig, StreamFigures};
 use crate::sip::{MediaTasks, is_rtp_version_2, srtp_refused};
-use crate::srtp::SrtpSession;
 
 /// Where one stream's packets go once received.
 pub(crate) type PacketSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
@@ -52,7 +52,8 @@ pub(crate) struct VtcStreamPlan {
     /// Where the SDP says RTCP goes (`a=rtcp`, else the RTP port + 1, or the RTP address with
     /// rtcp-mux).
     pub(crate) remote_rtcp: SocketAddr,
-    pub(crate) srtp: Option<SrtpContext>,
+    /// The SDES keys (none for plain RTP), replaced when a re-INVITE re-keys the stream.
+    pub(crate) keys: Arc<StreamKeys>,
     /// The RTP clock rate of the negotiated payload.
     pub(crate) clock_rate: u32,
     /// The payload types the room system may send on this stream (the codec's, and the
@@ -128,7 +129,7 @@ struct Stream {
     wake: Notify,
     rtcp_socket: Arc<std::net::UdpSocket>,
     /// Protects our RTCP: the only session that does, so SRTCP indexes never repeat.
-    rtcp_srtp: Option<Mutex<SrtpSession>>,
+    rtcp_srtp: Mutex<KeyedSrtp>,
     target: Mutex<RtcpTarget>,
     published: Mutex<Published>,
 }
@@ -162,18 +163,16 @@ impl Stream {
 
     fn send_rtcp(&self, packet: &[u8]) {
         let protected;
-        let bytes = match &self.rtcp_srtp {
-            Some(srtp) => match lock(srtp).protect_rtcp(packet) {
-                Ok(out) => {
-                    protected = out;
-                    &protected[..]
-                }
-                Err(error) => {
-                    debug!(media = self.media, "RTCP not protected: {error}");
-                    return;
-                }
-            },
-            None => packet,
+        let bytes = match lock(&self.rtcp_srtp).protect_rtcp(packet) {
+            Ok(Some(out)) => {
+                protected = out;
+                &protected[..]
+            }
+            Ok(None) => packet,
+            Err(error) => {
+                debug!(media = self.media, "RTCP not protected: {error}");
+                return;
+            }
         };
         let to = lock(&self.target).address();
         if let Err(e) = self.rtcp_socket.send_to(bytes, to) {
@@ -204,7 +203,7 @@ impl Stream {
 pub(crate) struct VtcSender {
     socket: Arc<std::net::UdpSocket>,
     remote: Arc<Mutex<SocketAddr>>,
-    srtp: Option<Arc<Mutex<SrtpSession>>>,
+    srtp: Arc<Mutex<KeyedSrtp>>,
     stream: Arc<Stream>,
 }
 
@@ -214,15 +213,13 @@ impl VtcSender {
     pub(crate) fn send_rtp(&self, packet: &[u8]) {
         lock(&self.stream.core).sent_rtp(packet, Instant::now());
         let protected;
-        let bytes = match &self.srtp {
-            Some(srtp) => {
-                let Ok(out) = lock(srtp).protect_rtp(packet) else {
-                    return;
-                };
+        let bytes = match lock(&self.srtp).protect_rtp(packet) {
+            Ok(Some(out)) => {
                 protected = out;
                 &protected[..]
             }
-            None => packet,
+            Ok(None) => packet,
+            Err(_) => return,
         };
         let to = *lock(&self.remote);
         if let Err(e) = self.socket.send_to(bytes, to) {
@@ -295,7 +292,7 @@ impl VtcMedia {
         let mut senders = Vec::new();
         let mut streams = Vec::new();
         for (index, (plan, (rtp, rtcp))) in plans.into_iter().zip(bound).enumerate() {
-            if plan.srtp.is_some() {
+            if plan.keys.is_srtp() {
                 detail.streams[index].set_srtp();
             }
             // A clone shares the non-blocking flag with the receiving socket (one open file
@@ -315,7 +312,7 @@ impl VtcMedia {
                 )),
                 wake: Notify::new(),
                 rtcp_socket,
-                rtcp_srtp: plan.srtp.as_ref().map(|k| Mutex::new(SrtpSession::new(k))),
+                rtcp_srtp: Mutex::new(KeyedSrtp::new(Arc::clone(&plan.keys))),
                 target: Mutex::new(RtcpTarget {
                     sdp_rtp: plan.remote_rtp,
                     sdp_rtcp: plan.remote_rtcp,
@@ -332,10 +329,7 @@ impl VtcMedia {
             });
             // One SRTP session per direction and socket: the keys are the same, the replay
             // windows and rollover counters are not.
-            let srtp_out = plan
-                .srtp
-                .as_ref()
-                .map(|keys| Arc::new(Mutex::new(SrtpSession::new(keys))));
+            let srtp_out = Arc::new(Mutex::new(KeyedSrtp::new(Arc::clone(&plan.keys))));
             senders.push(VtcSender {
                 socket: send_socket,
                 remote: Arc::clone(&remote),
@@ -343,7 +337,7 @@ impl VtcMedia {
                 stream: Arc::clone(&stream),
             });
             let receiver = || Receiver {
-                srtp: plan.srtp.as_ref().map(SrtpSession::new),
+                srtp: KeyedSrtp::new(Arc::clone(&plan.keys)),
                 detail: Arc::clone(&detail),
                 index,
                 metrics: metrics.clone(),
@@ -392,7 +386,7 @@ async fn rtcp_timer(stream: Arc<Stream>) {
 
 /// The receiving half of one stream (one per socket: each owns its SRTP replay window).
 struct Receiver {
-    srtp: Option<SrtpSession>,
+    srtp: KeyedSrtp,
     detail: Arc<CallDetail>,
     index: usize,
     metrics: Metrics,
@@ -417,10 +411,10 @@ impl Receiver {
                 continue;
             }
             let stats = &self.detail.streams[self.index];
-            let clear = match self.srtp.as_mut().map(|s| s.unprotect_rtp(packet)) {
-                None => packet.to_vec(),
-                Some(Ok(clear)) => clear,
-                Some(Err(error)) => {
+            let clear = match self.srtp.unprotect_rtp(packet) {
+                Ok(None) => packet.to_vec(),
+                Ok(Some(clear)) => clear,
+                Err(error) => {
                     srtp_refused(stats, &self.metrics, error);
                     continue;
                 }
@@ -462,10 +456,10 @@ impl Receiver {
     }
 
     fn on_rtcp(&mut self, packet: &[u8], from: SocketAddr) {
-        let clear = match self.srtp.as_mut().map(|s| s.unprotect_rtcp(packet)) {
-            None => packet.to_vec(),
-            Some(Ok(clear)) => clear,
-            Some(Err(error)) => {
+        let clear = match self.srtp.unprotect_rtcp(packet) {
+            Ok(None) => packet.to_vec(),
+            Ok(Some(clear)) => clear,
+            Err(error) => {
                 srtp_refused(&self.detail.streams[self.index], &self.metrics, error);
                 return;
             }

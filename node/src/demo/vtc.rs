@@ -3,13 +3,17 @@
 //! RTP sockets, and decodes what the node sends back (the 1+7 composite and the audio mix).
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pipelines::peers::{AudioProbe, Pattern, RtpSource, VideoProbe};
-use signaling::sdp::{MediaKind, SessionDescription};
+use signaling::sdp::{
+    CryptoAttribute, CryptoSuite, MediaKind, SRTP_KEY_SALT_LEN, SessionDescription, SrtpContext,
+};
+
+use crate::call::stream_keys::{KeyedSrtp, StreamKeys};
 use signaling::sip::message::{Message, Response};
 
 /// H.264 payload type the synthetic room system offers.
@@ -30,6 +34,8 @@ pub struct VtcOptions {
     pub size: (u32, u32, u32),
     /// How long to wait for the 200.
     pub answer_within: Duration,
+    /// Offer SDES-SRTP (`RTP/SAVP` with `a=crypto`), and protect and check everything.
+    pub srtp: bool,
 }
 
 impl Default for VtcOptions {
@@ -39,6 +45,7 @@ impl Default for VtcOptions {
             tone_hz: 1000.0,
             size: (1280, 720, 30),
             answer_within: Duration::from_secs(20),
+            srtp: false,
         }
     }
 }
@@ -63,6 +70,16 @@ pub struct Vtc {
     receivers: Vec<JoinHandle<()>>,
     /// Sends on the video socket to the node, bypassing the mangler.
     video_out: Option<Sender>,
+    /// Our RTP ports (audio, video), for a re-INVITE.
+    ports: (u16, u16),
+    /// The SRTP keys of (audio, video), when SRTP was offered and answered.
+    keys: Option<[Arc<StreamKeys>; 2]>,
+    /// Packets from the node refused by SRTP (authentication, replay).
+    srtp_refused: Arc<AtomicU64>,
+    /// Packets from the node only the keys before the last re-key unprotected.
+    srtp_previous: Arc<AtomicU64>,
+    /// The CSeq of the next in-dialog request.
+    cseq: u32,
     mangler: Arc<Mutex<Option<Mangler>>>,
     _sources: Vec<RtpSource>,
 }
@@ -101,6 +118,7 @@ impl Vtc {
             tone_hz,
             size,
             answer_within,
+            srtp,
         } = *options;
         let io = |e: std::io::Error| e.to_string();
         let sip = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
@@ -108,15 +126,9 @@ impl Vtc {
         let video_rtp = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
         let port = |s: &UdpSocket| s.local_addr().map(|a| a.port()).unwrap_or(0);
         let call_id = format!("{:016x}@vtc", rand::random::<u64>());
-        let body = format!(
-            "v=0\r\no=vtc 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-             m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n\
-             m=video {} RTP/AVP {VTC_H264_PT}\r\na=rtpmap:{VTC_H264_PT} H264/90000\r\n\
-             a=fmtp:{VTC_H264_PT} profile-level-id=42e01f;packetization-mode=1\r\n\
-             a=rtcp-fb:{VTC_H264_PT} nack pli\r\n",
-            port(&audio_rtp),
-            port(&video_rtp),
-        );
+        let ports = (port(&audio_rtp), port(&video_rtp));
+        let our_keys = srtp.then(new_keys);
+        let body = offer_sdp(ports, 1, our_keys.as_ref());
         let invite = format!(
             "INVITE sip:{user}@{node} SIP/2.0\r\n\
              Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bK-{b:08x}\r\n\
@@ -158,6 +170,12 @@ impl Vtc {
             media_port(MediaKind::Audio).ok_or("no audio in the answer")?,
             media_port(MediaKind::Video).ok_or("no video in the answer")?,
         );
+        let keys = match &our_keys {
+            Some(ours) => {
+                Some(answered_keys(&answer, ours)?.map(|k| Arc::new(StreamKeys::new(Some(k)))))
+            }
+            None => None,
+        };
         let mut vtc = Self {
             sip,
             node,
@@ -172,18 +190,34 @@ impl Vtc {
             stop: Arc::new(AtomicBool::new(false)),
             receivers: Vec::new(),
             video_out: None,
+            ports,
+            keys,
+            srtp_refused: Arc::default(),
+            srtp_previous: Arc::default(),
+            cseq: 2,
             mangler: Arc::default(),
             _sources: Vec::new(),
         };
-        vtc.send_in_dialog("ACK", 1)?;
-        let send = |socket: &UdpSocket, to: SocketAddr| -> Result<Sender, String> {
+        vtc.send_in_dialog("ACK", 1, None)?;
+        let send = |socket: &UdpSocket, to: SocketAddr, keys: Option<&Arc<StreamKeys>>| {
             let socket = socket.try_clone().map_err(io)?;
-            Ok(Arc::new(move |packet: &[u8]| {
-                let _ = socket.send_to(packet, to);
+            let srtp = keys.map(|k| Mutex::new(KeyedSrtp::new(Arc::clone(k))));
+            Ok::<Sender, String>(Arc::new(move |packet: &[u8]| {
+                let protected = srtp.as_ref().map(|s| {
+                    s.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .protect_rtp(packet)
+                });
+                match protected {
+                    None => drop(socket.send_to(packet, to)),
+                    Some(Ok(Some(bytes))) => drop(socket.send_to(&bytes, to)),
+                    Some(_) => {}
+                }
             }))
         };
-        let video_out = send(&video_rtp, video_to)?;
-        let audio_out = send(&audio_rtp, audio_to)?;
+        let stream_keys = |i: usize| vtc.keys.as_ref().map(|k| &k[i]);
+        let video_out = send(&video_rtp, video_to, stream_keys(1))?;
+        let audio_out = send(&audio_rtp, audio_to, stream_keys(0))?;
         vtc.video_out = Some(Arc::clone(&video_out));
         let mangler = Arc::clone(&vtc.mangler);
         let video_sink = move |packet: &[u8]| {
@@ -203,16 +237,31 @@ impl Vtc {
         ];
         let video = Arc::clone(&vtc.video);
         let audio = Arc::clone(&vtc.audio);
+        let srtp = |i: usize| vtc.keys.as_ref().map(|k| KeyedSrtp::new(Arc::clone(&k[i])));
         vtc.receivers = vec![
             receive(
                 video_rtp,
-                Arc::clone(&vtc.video_rtp),
+                (
+                    Arc::clone(&vtc.video_rtp),
+                    srtp(1),
+                    [
+                        Arc::clone(&vtc.srtp_refused),
+                        Arc::clone(&vtc.srtp_previous),
+                    ],
+                ),
                 Arc::clone(&vtc.stop),
                 move |p| video.push(p),
             ),
             receive(
                 audio_rtp,
-                Arc::clone(&vtc.audio_rtp),
+                (
+                    Arc::clone(&vtc.audio_rtp),
+                    srtp(0),
+                    [
+                        Arc::clone(&vtc.srtp_refused),
+                        Arc::clone(&vtc.srtp_previous),
+                    ],
+                ),
                 Arc::clone(&vtc.stop),
                 move |p| audio.push(p),
             ),
@@ -261,9 +310,50 @@ impl Vtc {
         self.audio.samples()
     }
 
+    /// Packets from the node that SRTP refused so far (0 without SRTP).
+    pub fn srtp_refused(&self) -> u64 {
+        self.srtp_refused.load(Ordering::Relaxed)
+    }
+
+    /// Packets from the node that only the keys before the last [`rekey`](Self::rekey)
+    /// unprotected: they stop growing once the node sends with its new keys.
+    pub fn srtp_previous_keys(&self) -> u64 {
+        self.srtp_previous.load(Ordering::Relaxed)
+    }
+
+    /// A re-INVITE with new SDES keys for both streams (RFC 4568 §7.1.4): once the node's 200
+    /// comes, with its own new keys, both directions switch. Returns the 200's status.
+    pub fn rekey(&mut self) -> Result<u16, String> {
+        let keys = self.keys.clone().ok_or("a call without SRTP")?;
+        let ours = new_keys();
+        let cseq = self.cseq;
+        self.cseq += 1;
+        let body = offer_sdp(self.ports, 2, Some(&ours));
+        self.send_in_dialog("INVITE", cseq, Some(&body))?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let ok = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = response(&self.sip, left)?;
+            match r.status.code() {
+                100..=199 => {}
+                200 => break r,
+                code => return Err(format!("the re-INVITE was refused: {code}")),
+            }
+        };
+        self.send_in_dialog("ACK", cseq, None)?;
+        let answer = SessionDescription::parse(&String::from_utf8_lossy(&ok.body))
+            .map_err(|e| format!("the node's SDP: {e}"))?;
+        let [audio, video] = answered_keys(&answer, &ours)?;
+        keys[0].replace(Some(audio));
+        keys[1].replace(Some(video));
+        Ok(200)
+    }
+
     /// Hangs up (BYE) and returns the status of the answer.
     pub fn hang_up(&mut self) -> Result<u16, String> {
-        self.send_in_dialog("BYE", 2)?;
+        let cseq = self.cseq;
+        self.cseq += 1;
+        self.send_in_dialog("BYE", cseq, None)?;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -274,18 +364,25 @@ impl Vtc {
         }
     }
 
-    fn send_in_dialog(&self, method: &str, cseq: u32) -> Result<(), String> {
+    fn send_in_dialog(&self, method: &str, cseq: u32, sdp: Option<&str>) -> Result<(), String> {
         let port = self.sip.local_addr().map(|a| a.port()).unwrap_or(0);
+        let body = sdp.unwrap_or_default();
+        let content_type = if sdp.is_some() {
+            format!("Contact: <sip:room@127.0.0.1:{port}>\r\nContent-Type: application/sdp\r\n")
+        } else {
+            String::new()
+        };
         let request = format!(
             "{method} sip:{user}@{node} SIP/2.0\r\n\
              Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}{b:08x}\r\n\
              Max-Forwards: 70\r\nFrom: \"Demo room\" <sip:room@127.0.0.1>;tag=vtc\r\n\
              To: <sip:{user}@{node}>;tag={tag}\r\nCall-ID: {id}\r\nCSeq: {cseq} {method}\r\n\
-             Content-Length: 0\r\n\r\n",
+             {content_type}Content-Length: {len}\r\n\r\n{body}",
             user = self.user,
             node = self.node,
             tag = self.to_tag,
             id = self.call_id,
+            len = body.len(),
             b = rand::random::<u32>(),
         );
         self.sip
@@ -381,10 +478,15 @@ impl RtpCount {
     }
 }
 
-/// Reads RTP from `socket` into `sink` until `stop`, counting it in `count`.
+/// Reads RTP from `socket` into `sink` until `stop`, counting it in `count` (unprotected
+/// first with SRTP, refusals counted in `refused`).
 fn receive(
     socket: UdpSocket,
-    count: Arc<Mutex<RtpCount>>,
+    (count, mut srtp, [refused, previous]): (
+        Arc<Mutex<RtpCount>>,
+        Option<KeyedSrtp>,
+        [Arc<AtomicU64>; 2],
+    ),
     stop: Arc<AtomicBool>,
     sink: impl Fn(&[u8]) + Send + 'static,
 ) -> JoinHandle<()> {
@@ -392,16 +494,98 @@ fn receive(
         let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
         let mut buf = vec![0; 2048];
         while !stop.load(Ordering::Relaxed) {
-            if let Ok(len) = socket.recv(&mut buf)
-                && len >= 12
-                && !(192..=223).contains(&buf[1])
-            {
-                count
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .count(&buf[..len]);
-                sink(&buf[..len]);
+            let Ok(len) = socket.recv(&mut buf) else {
+                continue;
+            };
+            if len < 12 || (192..=223).contains(&buf[1]) {
+                continue;
             }
+            let before = srtp.as_ref().map_or(0, KeyedSrtp::previous_hits);
+            let clear = match srtp.as_mut().map(|s| s.unprotect_rtp(&buf[..len])) {
+                None | Some(Ok(None)) => buf[..len].to_vec(),
+                Some(Ok(Some(clear))) => clear,
+                Some(Err(_)) => {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            let after = srtp.as_ref().map_or(0, KeyedSrtp::previous_hits);
+            previous.fetch_add(after - before, Ordering::Relaxed);
+            count
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .count(&clear);
+            sink(&clear);
         }
     })
+}
+
+/// Fresh SDES key material (key and salt) for (audio, video).
+fn new_keys() -> [[u8; SRTP_KEY_SALT_LEN]; 2] {
+    let mut keys = [[0u8; SRTP_KEY_SALT_LEN]; 2];
+    for key in &mut keys {
+        rand::fill(key);
+    }
+    keys
+}
+
+/// The room system's offer: PCMU and H.264 on `(audio, video)` ports, with `a=crypto` lines
+/// when `keys` are given (`RTP/SAVP`).
+fn offer_sdp(
+    (audio, video): (u16, u16),
+    version: u32,
+    keys: Option<&[[u8; SRTP_KEY_SALT_LEN]; 2]>,
+) -> String {
+    let profile = if keys.is_some() {
+        "RTP/SAVP"
+    } else {
+        "RTP/AVP"
+    };
+    let crypto = |i: usize| {
+        keys.map(|k| {
+            format!(
+                "a=crypto:{}\r\n",
+                CryptoAttribute::inline(1, CryptoSuite::AesCm128HmacSha1_80, &k[i])
+            )
+        })
+        .unwrap_or_default()
+    };
+    format!(
+        "v=0\r\no=vtc 1 {version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {audio} {profile} 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n{}\
+         m=video {video} {profile} {VTC_H264_PT}\r\na=rtpmap:{VTC_H264_PT} H264/90000\r\n\
+         a=fmtp:{VTC_H264_PT} profile-level-id=42e01f;packetization-mode=1\r\n\
+         a=rtcp-fb:{VTC_H264_PT} nack pli\r\n{}",
+        crypto(0),
+        crypto(1),
+    )
+}
+
+/// The SRTP contexts of (audio, video) from the node's answer to `ours`.
+fn answered_keys(
+    answer: &SessionDescription,
+    ours: &[[u8; SRTP_KEY_SALT_LEN]; 2],
+) -> Result<[SrtpContext; 2], String> {
+    let context = |kind: MediaKind, local: [u8; SRTP_KEY_SALT_LEN]| {
+        let media = answer
+            .media
+            .iter()
+            .find(|m| m.media == kind)
+            .ok_or("a stream missing from the answer")?;
+        let line = media
+            .crypto()
+            .into_iter()
+            .next()
+            .ok_or("no a=crypto in the answer")?;
+        Ok::<_, String>(SrtpContext {
+            suite: line.known_suite().ok_or("an unknown crypto suite")?,
+            local_key: local,
+            remote_key: line.usable_key().ok_or("an unusable key")?,
+            tag: line.tag,
+        })
+    };
+    Ok([
+        context(MediaKind::Audio, ours[0])?,
+        context(MediaKind::Video, ours[1])?,
+    ])
 }

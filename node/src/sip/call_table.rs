@@ -144,8 +144,9 @@ impl CallTable {
         let SipCall { leg, far, .. } = call;
         let answer = leg.on_request(request, now, |offer| match far {
             FarEnd::Test(test) => test.reoffer(offer, crypto),
+            FarEnd::Meet(meet) => meet.reoffer(offer),
             // The media plane keeps its streams: the same answer again.
-            FarEnd::Bridge(_) | FarEnd::Meet(_) => Ok(None),
+            FarEnd::Bridge(_) => Ok(None),
         });
         self.settle(&call_id, layer, now);
         answer

@@ -19,7 +19,10 @@ use pipelines::downlink::{
     AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, Packetization, VideoOut,
 };
 use pipelines::{G711, MeetLegSpec, PortRange, UplinkSpec};
-use signaling::sdp::{AudioCodec, LocalCapabilities, NegotiatedMedia, VideoCodec};
+use signaling::sdp::{
+    AudioCodec, CryptoPolicy, Endpoint, LocalCapabilities, NegotiatedMedia, SessionDescription,
+    VideoCodec,
+};
 use signaling::sip::message::{NameAddr, Request, Response};
 use signaling::sip::transaction::TxId;
 use tokio::sync::mpsc;
@@ -30,6 +33,7 @@ use super::leg::{LegConfig, LegEvent, UasLeg};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
+use crate::call::stream_keys::StreamKeys;
 use crate::call::task::{self, CallPlan, LegCommands};
 use crate::call::vtc_media::VtcStreamPlan;
 use crate::calls::{CallDetail, CallOutcome, StreamStats};
@@ -42,12 +46,65 @@ pub(crate) struct MeetFarEnd {
     events: mpsc::UnboundedSender<LegEvent>,
     /// The answer to the room system's offer, sent with the 200.
     answer_sdp: String,
+    /// What a new offer (re-INVITE, UPDATE) is answered with.
+    session: AnsweredSession,
+}
+
+/// What the first answer fixed, against which a new offer is answered: our endpoints, the
+/// session's `o=` line, the agreed codecs (the media plane cannot change them mid-call) and
+/// each stream's keys (audio, video).
+struct AnsweredSession {
+    endpoints: (Endpoint, Endpoint),
+    session_id: u64,
+    version: u64,
+    crypto: CryptoPolicy,
+    codecs: (Option<(AudioCodec, u8)>, Option<(VideoCodec, u8)>),
+    keys: [Arc<StreamKeys>; 2],
 }
 
 impl MeetFarEnd {
     /// The SDP the 200 carries.
     pub(crate) fn answer_sdp(&self) -> &str {
         &self.answer_sdp
+    }
+
+    /// A new offer in the dialog (RFC 3264 §8): answered on the same ports with the same
+    /// codecs. When it brings new SDES keys (RFC 4568 §7.1.4) our answer brings new keys too
+    /// and both directions of every stream switch to them (what is in flight with the old
+    /// keys still passes); otherwise the current answer stands. A change of codec cannot be
+    /// made mid-call: 488, and the session goes on as it was.
+    pub(crate) fn reoffer(&mut self, offer: &SessionDescription) -> Result<Option<String>, u16> {
+        let session = &mut self.session;
+        let (answer, negotiated) = negotiate(
+            offer,
+            session.endpoints,
+            session.session_id,
+            session.version + 1,
+            session.crypto,
+            &gateway_caps(),
+        )?;
+        if codecs(&negotiated) != session.codecs {
+            info!("a new offer changes the codecs: refused");
+            return Err(488);
+        }
+        let new_keys = [
+            negotiated.audio.as_ref().and_then(|s| s.srtp.clone()),
+            negotiated.video.as_ref().and_then(|s| s.srtp.clone()),
+        ];
+        let rekeyed = new_keys
+            .iter()
+            .zip(&session.keys)
+            .any(|(new, old)| new.as_ref().map(|k| k.remote_key) != old.remote_key());
+        if !rekeyed {
+            return Ok(None);
+        }
+        for (new, old) in new_keys.into_iter().zip(&session.keys) {
+            old.replace(new);
+        }
+        session.version += 1;
+        info!("new SRTP keys from the room system: both directions re-keyed");
+        self.answer_sdp = answer.to_string();
+        Ok(Some(self.answer_sdp.clone()))
     }
 
     /// Passes what the leg reports on to the call's task.
@@ -135,11 +192,14 @@ pub(crate) fn start(
         &gateway_caps(),
     )
     .map_err(|code| request.response(status(code)))?;
+    let endpoints = (endpoint(new.address, &audio), endpoint(new.address, &video));
+    let crypto = crypto_policy(sip.media_encryption);
     let (uplink_spec, downlink_spec, vtc) = vtc_streams(&negotiated).ok_or_else(|| {
         request
             .response(status(488))
             .with_reason("Not Acceptable Here - H.264 video and G.711 audio are required")
     })?;
+    let keys = [Arc::clone(&vtc[0].keys), Arc::clone(&vtc[1].keys)];
     let detail = Arc::new(CallDetail {
         service: "meet".to_owned(),
         streams: vtc
@@ -195,11 +255,33 @@ pub(crate) fn start(
         far: FarEnd::Meet(MeetFarEnd {
             events,
             answer_sdp: answer_sdp.to_string(),
+            session: AnsweredSession {
+                endpoints,
+                session_id,
+                version: 1,
+                crypto,
+                codecs: codecs(&negotiated),
+                keys,
+            },
         }),
         // The call's task holds the licence and finishes it with the call's ending.
         licence: None,
         local_outcome: CallOutcome::Completed,
     })
+}
+
+/// The agreed codecs and payload types of each stream.
+fn codecs(negotiated: &NegotiatedMedia) -> (Option<(AudioCodec, u8)>, Option<(VideoCodec, u8)>) {
+    (
+        negotiated
+            .audio
+            .as_ref()
+            .map(|s| (s.format.codec, s.payload_type)),
+        negotiated
+            .video
+            .as_ref()
+            .map(|s| (s.format.codec.clone(), s.payload_type)),
+    )
 }
 
 /// The uplink's input, the downlink's output and the room system's streams, when the answer
@@ -271,7 +353,7 @@ fn vtc_streams(
     // Per stream: the sockets and addresses, the keys, and what the RTP/RTCP core checks and
     // asks for (clock rate, payload types, feedback, our SSRC).
     let plan = |media: &'static str,
-                local: &signaling::sdp::Endpoint,
+                local: &Endpoint,
                 (remote_rtp, remote_rtcp): (std::net::SocketAddr, std::net::SocketAddr),
                 mux: bool,
                 srtp: &Option<signaling::sdp::SrtpContext>,
@@ -283,7 +365,7 @@ fn vtc_streams(
         rtcp_port: (!mux).then_some(local.rtcp_port),
         remote_rtp,
         remote_rtcp,
-        srtp: srtp.clone(),
+        keys: Arc::new(StreamKeys::new(srtp.clone())),
         clock_rate,
         payload_types,
         rtcp_fb,
