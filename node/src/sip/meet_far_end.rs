@@ -58,7 +58,7 @@ struct AnsweredSession {
     session_id: u64,
     version: u64,
     crypto: CryptoPolicy,
-    codecs: (Option<(AudioCodec, u8)>, Option<(VideoCodec, u8)>),
+    codecs: AgreedCodecs,
     keys: [Arc<StreamKeys>; 2],
 }
 
@@ -270,8 +270,11 @@ pub(crate) fn start(
     })
 }
 
+/// The agreed codec and payload type of (audio, video).
+type AgreedCodecs = (Option<(AudioCodec, u8)>, Option<(VideoCodec, u8)>);
+
 /// The agreed codecs and payload types of each stream.
-fn codecs(negotiated: &NegotiatedMedia) -> (Option<(AudioCodec, u8)>, Option<(VideoCodec, u8)>) {
+fn codecs(negotiated: &NegotiatedMedia) -> AgreedCodecs {
     (
         negotiated
             .audio
