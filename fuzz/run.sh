@@ -22,6 +22,7 @@ case "$target" in
   meet_channel) seeds=meet_channel ;;
   rtp_receive) seeds=rtp_receive ;;
   rtcp_compound) seeds=rtcp_compound ;;
+  h264_guard) seeds=h264_guard ;;
   *) seeds=sip ;;
 esac
 export RUSTFLAGS="-C passes=sancov-module -C llvm-args=-sanitizer-coverage-level=4 \
