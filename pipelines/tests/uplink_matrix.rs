@@ -1,0 +1,455 @@
+//! The uplink takes every room system's codecs: one test per row of the codec matrix.
+//!
+//! Each row encodes a clip ahead of time with a real encoder and payloader
+//! (`pipelines::sources`), sends it at real-time pace into the uplink graph running alone
+//! (`UplinkProbe`: the same graph the Meet leg builds, without webrtcbin), and decodes what the
+//! uplink would send to Meet: the three VP8 layers with `vp8dec`, the Opus with `opusdec`.
+//!
+//! Video rows check each layer's exact size, that each layer decoded ≥ 95 % of the frames
+//! sent (every clip starts on a keyframe, so no leading frame is excused), and the picture by
+//! pixels: a 16:9 picture fills the layer, a 4:3 one (CIF's 12:11 pixels included) is
+//! pillarboxed with black bars of exactly an eighth of the width on each side. The f layer's
+//! last picture of each row is saved under `target/uplink-matrix/`.
+//!
+//! The camera is 75 % SMPTE bars, moving: content every layer encodes within its bitrate.
+//! `vp8enc` drops frames (`dropframe-threshold=30`) when its rate buffer runs dry, and noise
+//! (`pattern=snow`, or SMPTE's snow block) would drop frames for a reason that has nothing to
+//! do with the input codec.
+//!
+//! The rows run one at a time (`SERIAL`): each is a real-time decode and three VP8 encodes,
+//! and two at once would starve a 2-core machine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use kernels::frame::{I420Frame, Yuv};
+use pipelines::peers::{AudioProbe, PROBE_RATE, VideoProbe, dominant_frequency};
+use pipelines::sources::{
+    H264Clip, H264Packetization, LegacyVideo, Motion, ParameterSets, Played, RtpClip, ToneCodec,
+};
+use pipelines::uplink::{SentStream, UplinkProbe, UplinkStats};
+use pipelines::{AudioIn, MeetLegSpec, PortRange, UplinkSpec, VideoIn};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The default ladder: (rid, width, height).
+const LAYERS: [(&str, u32, u32); 3] = [("q", 320, 180), ("h", 640, 360), ("f", 1280, 720)];
+
+/// The payload types the uplink sends with (the Meet leg's defaults).
+const VP8_PT: u8 = 96;
+const OPUS_PT: u8 = 111;
+
+fn leg() -> MeetLegSpec {
+    // the ICE ports are not used: the probe has no webrtcbin
+    MeetLegSpec::new(PortRange {
+        min: 40000,
+        max: 40001,
+    })
+}
+
+/// One layer as the test receives it.
+struct LayerOut {
+    rid: &'static str,
+    decoder: VideoProbe,
+    /// When each VP8 frame's last packet (marker bit) left the uplink.
+    frame_ends: Mutex<Vec<Instant>>,
+}
+
+/// What the uplink sent, decoded.
+struct Outputs {
+    layers: Vec<LayerOut>,
+    audio: AudioProbe,
+    packets: AtomicU64,
+}
+
+impl Outputs {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            layers: LAYERS
+                .iter()
+                .map(|(rid, _, _)| LayerOut {
+                    rid,
+                    decoder: VideoProbe::vp8(VP8_PT).expect("vp8dec"),
+                    frame_ends: Mutex::new(Vec::new()),
+                })
+                .collect(),
+            audio: AudioProbe::opus(OPUS_PT).expect("opusdec"),
+            packets: AtomicU64::new(0),
+        })
+    }
+
+    fn take(&self, stream: SentStream<'_>, packet: &[u8]) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        match stream {
+            SentStream::Layer(rid) => {
+                if let Some(layer) = self.layers.iter().find(|l| l.rid == rid) {
+                    layer.decoder.push(packet);
+                    if packet.get(1).is_some_and(|b| b & 0x80 != 0) {
+                        layer.frame_ends.lock().unwrap().push(Instant::now());
+                    }
+                }
+            }
+            SentStream::Audio => self.audio.push(packet),
+        }
+    }
+
+    /// Everything that shows progress: packets sent and pictures decoded.
+    fn progress(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+            + self.layers.iter().map(|l| l.decoder.frames()).sum::<u64>()
+    }
+
+    fn layer(&self, rid: &str) -> &LayerOut {
+        self.layers.iter().find(|l| l.rid == rid).expect("layer")
+    }
+}
+
+/// A finished run of a row.
+struct Run {
+    outputs: Arc<Outputs>,
+    stats: UplinkStats,
+    video_played: Played,
+}
+
+/// Sends `video` and `audio` (either may be absent) through an uplink built for `spec`,
+/// waits until the output has stopped moving, and returns what came out.
+fn run(spec: &UplinkSpec, video: Option<&RtpClip>, audio: Option<&RtpClip>) -> Run {
+    let outputs = Outputs::new();
+    let sink = Arc::clone(&outputs);
+    let probe = UplinkProbe::start(spec, &leg(), move |stream, packet| sink.take(stream, packet))
+        .expect("the uplink builds");
+    let input = probe.input();
+    let video_player = video.map(|clip| {
+        let input = input.clone();
+        clip.play(move |packet| {
+            input
+                .push_video_rtp(packet)
+                .expect("the uplink takes video");
+        })
+    });
+    let audio_player = audio.map(|clip| {
+        let input = input.clone();
+        clip.play(move |packet| {
+            input
+                .push_audio_rtp(packet)
+                .expect("the uplink takes audio");
+        })
+    });
+    let video_played = video_player.map(|p| p.wait()).unwrap_or_default();
+    if let Some(player) = audio_player {
+        player.wait();
+    }
+    wait_quiet(|| outputs.progress());
+    assert!(
+        probe.errors().is_empty(),
+        "the uplink posted errors: {:?}",
+        probe.errors()
+    );
+    assert!(probe.is_playing(), "the uplink stopped");
+    let stats = input.stats();
+    drop(probe);
+    Run {
+        outputs,
+        stats,
+        video_played,
+    }
+}
+
+/// Waits until `progress` has not moved for 800 ms (the graph and the decoders have drained),
+/// at most 20 s.
+fn wait_quiet(progress: impl Fn() -> u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = (progress(), Instant::now());
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = progress();
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() >= Duration::from_millis(800) {
+            return;
+        }
+    }
+    panic!("the uplink's output never settled");
+}
+
+/// How the picture should sit in each layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// 16:9: the picture fills the layer.
+    Wide,
+    /// 4:3: black bars of an eighth of the layer's width left and right.
+    FourThree,
+}
+
+fn is_black(p: Yuv) -> bool {
+    p.y <= 32 && p.u.abs_diff(128) <= 12 && p.v.abs_diff(128) <= 12
+}
+
+/// Checks the bars and the picture of `frame` by pixels: the 75 % bars hold no black
+/// anywhere, so every picture pixel is not black and every bar pixel is.
+fn check_shape(name: &str, rid: &str, frame: &I420Frame, shape: Shape) {
+    let (w, h) = (frame.width(), frame.height());
+    let bar = match shape {
+        Shape::Wide => 0,
+        Shape::FourThree => w / 8,
+    };
+    // 8 px off each edge: VP8 rings a little around the bars' edges at low bitrates
+    let margin = 8.min(bar);
+    for y in [h / 10, h / 3, h / 2, h * 9 / 10] {
+        for x in [bar + margin, w - bar - margin - 1, w / 2] {
+            let p = frame.pixel(x, y);
+            assert!(
+                !is_black(p),
+                "{name}/{rid}: picture pixel ({x}, {y}) is black ({p:?}); bars of {bar} px expected"
+            );
+        }
+        if bar > 0 {
+            for x in [0, bar - margin, w - bar + margin - 1, w - 1] {
+                let p = frame.pixel(x, y);
+                assert!(
+                    is_black(p),
+                    "{name}/{rid}: bar pixel ({x}, {y}) is not black ({p:?}); bars of {bar} px expected"
+                );
+            }
+        }
+    }
+}
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/uplink-matrix");
+    std::fs::create_dir_all(&dir).expect("target/uplink-matrix");
+    dir
+}
+
+/// The checks of every video row: layer sizes, ≥ 95 % of `frames_in` decoded per layer, the
+/// shape by pixels; the f layer's last picture saved as `name.png`.
+fn check_layers(name: &str, run: &Run, frames_in: usize, shape: Shape) -> BTreeMap<String, u64> {
+    let mut decoded = BTreeMap::new();
+    for (rid, width, height) in LAYERS {
+        let layer = run.outputs.layer(rid);
+        let frame = layer
+            .decoder
+            .latest()
+            .unwrap_or_else(|| panic!("{name}: layer {rid} decoded nothing"));
+        assert_eq!(
+            (frame.width(), frame.height()),
+            (width, height),
+            "{name}: layer {rid}'s size"
+        );
+        let frames = layer.decoder.frames();
+        eprintln!("{name}: layer {rid}: {frames} frames decoded of {frames_in} sent");
+        assert!(
+            frames * 100 >= frames_in as u64 * 95,
+            "{name}: layer {rid} decoded {frames} frames of {frames_in} sent (< 95 %)"
+        );
+        if rid == "f" {
+            frame
+                .write_png(out_dir().join(format!("{name}.png")))
+                .expect("png");
+        }
+        check_shape(name, rid, &frame, shape);
+        decoded.insert(rid.to_owned(), frames);
+    }
+    decoded
+}
+
+fn h264_spec(pt: u8, clip: &RtpClip, use_sprop: bool) -> UplinkSpec {
+    UplinkSpec {
+        video: VideoIn::H264 {
+            payload_type: pt,
+            sprop_parameter_sets: if use_sprop {
+                clip.sprop_parameter_sets.clone()
+            } else {
+                None
+            },
+        },
+        ..UplinkSpec::default()
+    }
+}
+
+/// An H.264 row: encode `clip`, send it, check the layers.
+fn h264_row(name: &str, clip: &H264Clip, shape: Shape, check: impl FnOnce(&RtpClip)) -> Run {
+    let _serial = serial();
+    let rtp = RtpClip::h264(clip, 96).expect("x264 encodes the clip");
+    check(&rtp);
+    let run = run(
+        &h264_spec(96, &rtp, clip.parameter_sets == ParameterSets::SpropOnly),
+        Some(&rtp),
+        None,
+    );
+    let frames = rtp.frames();
+    assert_eq!(frames, clip.frames as usize, "{name}: frames in the clip");
+    check_layers(name, &run, frames, shape);
+    assert_eq!(run.stats.video.wrong_payload_type, 0);
+    assert!(
+        run.stats.video.decoded >= frames as u64 * 95 / 100,
+        "{name}: the uplink decoded {} of {frames}",
+        run.stats.video.decoded
+    );
+    run
+}
+
+#[test]
+fn h264_constrained_baseline_720p_mode1_fu_a() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.packetization = H264Packetization::FuA { mtu: 500 };
+    h264_row("h264_cb_720p_fu_a", &clip, Shape::Wide, |rtp| {
+        assert!(rtp.h264_packet_kinds().contains(&28), "FU-A packets");
+        assert!(!rtp.h264_packet_kinds().contains(&24), "no STAP-A");
+        assert_eq!(rtp.h264_profile_level().map(|p| p.0), Some(66));
+    });
+}
+
+#[test]
+fn h264_mode1_stap_a() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.packetization = H264Packetization::StapA;
+    h264_row("h264_stap_a", &clip, Shape::Wide, |rtp| {
+        assert!(rtp.h264_packet_kinds().contains(&24), "STAP-A packets");
+    });
+}
+
+#[test]
+fn h264_mode0_single_nal() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.packetization = H264Packetization::SingleNal;
+    h264_row("h264_single_nal", &clip, Shape::Wide, |rtp| {
+        let kinds = rtp.h264_packet_kinds();
+        assert!(
+            kinds.iter().all(|k| (1..=23).contains(k)),
+            "single NAL units only: {kinds:?}"
+        );
+    });
+}
+
+#[test]
+fn h264_baseline() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.profile = "baseline";
+    h264_row("h264_baseline", &clip, Shape::Wide, |rtp| {
+        assert_eq!(rtp.h264_profile_level().map(|p| p.0), Some(66));
+    });
+}
+
+#[test]
+fn h264_main() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.profile = "main";
+    h264_row("h264_main", &clip, Shape::Wide, |rtp| {
+        assert_eq!(rtp.h264_profile_level().map(|p| p.0), Some(77));
+    });
+}
+
+#[test]
+fn h264_high_level_4_1_1080p30() {
+    let mut clip = H264Clip::new(1920, 1080);
+    clip.profile = "high";
+    clip.level = Some("4.1");
+    clip.bitrate_kbps = 4000;
+    h264_row("h264_high_1080p", &clip, Shape::Wide, |rtp| {
+        assert_eq!(rtp.h264_profile_level(), Some((100, 41)));
+    });
+}
+
+#[test]
+fn h264_parameter_sets_only_in_sprop() {
+    let mut clip = H264Clip::new(1280, 720);
+    clip.parameter_sets = ParameterSets::SpropOnly;
+    h264_row("h264_sprop_only", &clip, Shape::Wide, |rtp| {
+        let types = rtp.h264_nal_types();
+        assert!(
+            !types.contains(&7) && !types.contains(&8),
+            "no SPS or PPS in band: {types:?}"
+        );
+        assert!(rtp.sprop_parameter_sets.is_some(), "sprop-parameter-sets");
+    });
+}
+
+#[test]
+fn h264_parameter_sets_only_in_band() {
+    let clip = H264Clip::new(1280, 720);
+    h264_row("h264_in_band_only", &clip, Shape::Wide, |rtp| {
+        let types = rtp.h264_nal_types();
+        assert!(
+            types.contains(&7) && types.contains(&8),
+            "SPS and PPS in band: {types:?}"
+        );
+    });
+}
+
+#[test]
+fn h264_4_3_640x480() {
+    let clip = H264Clip::new(640, 480);
+    h264_row("h264_640x480", &clip, Shape::FourThree, |_| {});
+}
+
+#[test]
+fn h264_4_3_704x576_12_11_pixels() {
+    let mut clip = H264Clip::new(704, 576);
+    clip.pixel_aspect = (12, 11);
+    h264_row("h264_704x576", &clip, Shape::FourThree, |_| {});
+}
+
+/// An H.263 / H.263+ / H.261 row.
+fn legacy_row(name: &str, codec: LegacyVideo, (width, height): (u32, u32), video: VideoIn) {
+    let _serial = serial();
+    let pt = video.payload_type();
+    let rtp = RtpClip::legacy(codec, (width, height, 30), 120, pt).expect("the encoder runs");
+    let spec = UplinkSpec {
+        video,
+        ..UplinkSpec::default()
+    };
+    let run = run(&spec, Some(&rtp), None);
+    let frames = rtp.frames();
+    assert!(frames >= 118, "{name}: {frames} frames in the clip");
+    check_layers(name, &run, frames, Shape::FourThree);
+}
+
+#[test]
+fn h263_rfc2190_cif() {
+    legacy_row(
+        "h263_cif",
+        LegacyVideo::H263,
+        (352, 288),
+        VideoIn::H263 { payload_type: 34 },
+    );
+}
+
+#[test]
+fn h263_plus_rfc4629_cif() {
+    legacy_row(
+        "h263p_cif",
+        LegacyVideo::H263Plus,
+        (352, 288),
+        VideoIn::H263Plus { payload_type: 98 },
+    );
+}
+
+#[test]
+fn h263_plus_rfc4629_4cif() {
+    legacy_row(
+        "h263p_4cif",
+        LegacyVideo::H263Plus,
+        (704, 576),
+        VideoIn::H263Plus { payload_type: 98 },
+    );
+}
+
+#[test]
+fn h261_cif() {
+    legacy_row(
+        "h261_cif",
+        LegacyVideo::H261,
+        (352, 288),
+        VideoIn::H261 { payload_type: 31 },
+    );
+}
