@@ -310,7 +310,10 @@ impl RtpClip {
             (Some(first), Some(last)) => (first, last),
             _ => return Duration::ZERO,
         };
-        ticks(last.wrapping_sub(first) + self.frame_ticks(), self.clock_rate)
+        ticks(
+            last.wrapping_sub(first) + self.frame_ticks(),
+            self.clock_rate,
+        )
     }
 
     /// The usual timestamp step between frames.
@@ -436,15 +439,18 @@ impl RtpClip {
             })
         });
         from_sprop.or_else(|| {
-            self.packets.iter().filter_map(|p| payload(p)).find_map(|nal| {
-                let sps = match nal.first().map(|b| b & 0x1f) {
-                    Some(7) => nal,
-                    // an SPS first in a STAP-A, as rtph264pay aggregates it
-                    Some(24) if nal.get(3).map(|b| b & 0x1f) == Some(7) => &nal[3..],
-                    _ => return None,
-                };
-                (sps.len() > 3).then(|| (sps[1], sps[3]))
-            })
+            self.packets
+                .iter()
+                .filter_map(|p| payload(p))
+                .find_map(|nal| {
+                    let sps = match nal.first().map(|b| b & 0x1f) {
+                        Some(7) => nal,
+                        // an SPS first in a STAP-A, as rtph264pay aggregates it
+                        Some(24) if nal.get(3).map(|b| b & 0x1f) == Some(7) => &nal[3..],
+                        _ => return None,
+                    };
+                    (sps.len() > 3).then(|| (sps[1], sps[3]))
+                })
         })
     }
 

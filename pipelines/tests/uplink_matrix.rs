@@ -125,8 +125,10 @@ struct Run {
 fn run(spec: &UplinkSpec, video: Option<&RtpClip>, audio: Option<&RtpClip>) -> Run {
     let outputs = Outputs::new();
     let sink = Arc::clone(&outputs);
-    let probe = UplinkProbe::start(spec, &leg(), move |stream, packet| sink.take(stream, packet))
-        .expect("the uplink builds");
+    let probe = UplinkProbe::start(spec, &leg(), move |stream, packet| {
+        sink.take(stream, packet)
+    })
+    .expect("the uplink builds");
     let input = probe.input();
     let video_player = video.map(|clip| {
         let input = input.clone();
@@ -230,7 +232,7 @@ fn out_dir() -> PathBuf {
     dir
 }
 
-/// The checks of every video row: layer sizes, ≥ 95 % of `frames_in` decoded per layer, the
+/// The checks of every video row: layer sizes, ≥ 95 % of the `frames_in` due decoded per layer, the
 /// shape by pixels; the f layer's last picture saved as `name.png`.
 fn check_layers(name: &str, run: &Run, frames_in: usize, shape: Shape) -> BTreeMap<String, u64> {
     let mut decoded = BTreeMap::new();
@@ -246,10 +248,10 @@ fn check_layers(name: &str, run: &Run, frames_in: usize, shape: Shape) -> BTreeM
             "{name}: layer {rid}'s size"
         );
         let frames = layer.decoder.frames();
-        eprintln!("{name}: layer {rid}: {frames} frames decoded of {frames_in} sent");
+        eprintln!("{name}: layer {rid}: {frames} frames decoded, {frames_in} due");
         assert!(
             frames * 100 >= frames_in as u64 * 95,
-            "{name}: layer {rid} decoded {frames} frames of {frames_in} sent (< 95 %)"
+            "{name}: layer {rid} decoded {frames} frames of {frames_in} due (< 95 %)"
         );
         if rid == "f" {
             frame
@@ -451,5 +453,286 @@ fn h261_cif() {
         LegacyVideo::H261,
         (352, 288),
         VideoIn::H261 { payload_type: 31 },
+    );
+}
+
+/// The largest gap between consecutive frames of `frame_ends` from `from` on.
+fn largest_gap(frame_ends: &[Instant], from: Instant) -> Duration {
+    frame_ends
+        .windows(2)
+        .filter(|w| w[1] >= from)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or(Duration::MAX)
+}
+
+/// The index of the first packet of each frame (a new RTP timestamp).
+fn frame_starts(clip: &RtpClip) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut last = None;
+    for (index, packet) in clip.packets.iter().enumerate() {
+        let ts = pipelines::sources::timestamp(packet);
+        if ts != last {
+            starts.push(index);
+            last = ts;
+        }
+    }
+    starts
+}
+
+#[test]
+fn h264_resolution_change_mid_call() {
+    let _serial = serial();
+    let mut wide = H264Clip::new(1280, 720);
+    wide.frames = 90;
+    let mut narrow = H264Clip::new(640, 480);
+    narrow.frames = 90;
+    let first = RtpClip::h264(&wide, 96).expect("x264");
+    let switch = first.packets.len();
+    // the same sender goes on: new SPS and IDR at 640×480, sequence and timestamps continued
+    let clip = first.followed_by(RtpClip::h264(&narrow, 96).expect("x264"));
+    assert_eq!(clip.frames(), 180);
+    let run = run(&h264_spec(96, &clip, false), Some(&clip), None);
+    // the last picture is the 4:3 one, pillarboxed, in every layer at its exact size
+    check_layers("h264_resolution_change", &run, 180, Shape::FourThree);
+    let switch_at = run.video_played.sent_at[switch];
+    for (rid, _, _) in LAYERS {
+        let ends = run.outputs.layer(rid).frame_ends.lock().unwrap().clone();
+        let gap = largest_gap(&ends, switch_at);
+        let after = ends.iter().filter(|t| **t >= switch_at).count();
+        eprintln!(
+            "resolution change: layer {rid}: largest gap from the switch on {gap:?}, \
+             {after} frames after it"
+        );
+        assert!(
+            gap < Duration::from_secs(1),
+            "layer {rid} stalled {gap:?} at the resolution change"
+        );
+        assert!(
+            after >= 90 * 95 / 100,
+            "layer {rid}: {after} frames after the switch"
+        );
+    }
+}
+
+/// The colours of the seven 75 % bars, left to right.
+const BARS_75: [[u8; 3]; 7] = [
+    [191, 191, 191],
+    [191, 191, 0],
+    [0, 191, 191],
+    [0, 191, 0],
+    [191, 0, 191],
+    [191, 0, 0],
+    [0, 0, 191],
+];
+
+/// The BT.709 limited-range colour of `rgb`: videotestsrc writes a 1280×720 I420 picture in
+/// BT.709 (GStreamer's default colorimetry for HD), and the uplink passes the values on.
+fn bt709([r, g, b]: [u8; 3]) -> Yuv {
+    let (r, g, b) = (
+        f64::from(r) / 255.0,
+        f64::from(g) / 255.0,
+        f64::from(b) / 255.0,
+    );
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let to_u8 = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    Yuv::new(
+        to_u8(16.0 + 219.0 * y),
+        to_u8(128.0 + 224.0 * (b - y) / 1.8556),
+        to_u8(128.0 + 224.0 * (r - y) / 1.5748),
+    )
+}
+
+#[test]
+fn h264_corrupt_packets_then_a_clean_keyframe() {
+    let _serial = serial();
+    let mut clip = H264Clip::new(1280, 720);
+    clip.frames = 150;
+    clip.key_interval = 30;
+    // still bars: every clean picture is the same, so the last one can be checked bar by bar
+    clip.motion = Motion::StillBars;
+    let mut rtp = RtpClip::h264(&clip, 96).expect("x264");
+    let starts = frame_starts(&rtp);
+    assert_eq!(starts.len(), 150);
+    // frames 40..75 (the IDR at 60 among them) arrive damaged: every other packet has bytes
+    // flipped all through its payload (FU-A headers included), every fourth is cut in half;
+    // the IDR at 90 and what follows arrive clean
+    let (bad_from, bad_to, clean_idr) = (starts[40], starts[75], starts[90]);
+    for (n, packet) in rtp.packets[bad_from..bad_to].iter_mut().enumerate() {
+        if n % 4 == 0 {
+            let keep = (packet.len() / 2).max(13);
+            packet.truncate(keep);
+        } else if n % 2 == 1 {
+            for byte in packet.iter_mut().skip(12).step_by(7) {
+                *byte ^= 0x5a;
+            }
+        }
+    }
+    let run = run(&h264_spec(96, &rtp, false), Some(&rtp), None);
+    eprintln!("corrupt stream: {:?}", run.stats.video);
+    eprintln!(
+        "corrupt stream: {} keyframe requests",
+        run.stats.keyframe_requests
+    );
+    // the damage reached the depayloader and the decoder, was counted, and asked for keyframes
+    assert!(run.stats.video.decode_errors > 0, "{:?}", run.stats.video);
+    assert!(run.stats.keyframe_requests > 0);
+    // the frames from the first damaged one to the clean IDR are excused; the rest must
+    // come out of every layer
+    check_layers("h264_corrupt_then_clean", &run, 150 - 50, Shape::Wide);
+    let idr_at = run.video_played.sent_at[clean_idr];
+    for (rid, _, _) in LAYERS {
+        let ends = run.outputs.layer(rid).frame_ends.lock().unwrap().clone();
+        let after = ends.iter().filter(|t| **t >= idr_at).count();
+        eprintln!("corrupt stream: layer {rid}: {after} frames after the clean IDR");
+        assert!(
+            after >= 60 * 95 / 100,
+            "layer {rid} resumed with {after} frames of 60"
+        );
+    }
+    // the last picture is the clean one: each bar in its colour
+    let last = run.outputs.layer("f").decoder.latest().expect("a picture");
+    for (k, rgb) in BARS_75.iter().enumerate() {
+        let x = (2 * k as u32 + 1) * last.width() / 14;
+        let (seen, want) = (last.pixel(x, last.height() / 2), bt709(*rgb));
+        assert!(
+            seen.y.abs_diff(want.y) <= 16
+                && seen.u.abs_diff(want.u) <= 16
+                && seen.v.abs_diff(want.v) <= 16,
+            "bar {k}: {seen:?}, expected {want:?}"
+        );
+    }
+}
+
+/// An audio row: a 1 kHz tone in `codec` at `ptime_ms`, every `events`-th packet followed
+/// by a telephone event or comfort noise (0: none).
+fn audio_row(name: &str, codec: ToneCodec, ptime_ms: u32, audio: AudioIn, events: usize) {
+    let _serial = serial();
+    let clip = RtpClip::tone(codec, 1000.0, ptime_ms, 3, audio.payload_type()).expect("encoder");
+    let sent = clip.packets.len();
+    let (clip, added) = clip.with_events(events, 101, 13);
+    let spec = UplinkSpec {
+        audio,
+        ..UplinkSpec::default()
+    };
+    let run = run(&spec, None, Some(&clip));
+    let samples = run.outputs.audio.samples();
+    let (frequency, share) = dominant_frequency(&samples, PROBE_RATE);
+    eprintln!(
+        "{name}: {sent} packets + {added} events; {frequency} Hz ({:.0} % of the energy) over \
+         {} samples; {:?}",
+        share * 100.0,
+        samples.len(),
+        run.stats.audio
+    );
+    assert!(
+        samples.len() >= PROBE_RATE as usize * 9 / 10,
+        "{name}: {} samples of Opus decoded",
+        samples.len()
+    );
+    assert!(
+        (frequency - 1000.0).abs() <= 20.0,
+        "{name}: the Opus sent holds {frequency} Hz"
+    );
+    assert_eq!(run.stats.audio.wrong_payload_type, added as u64, "{name}");
+    assert_eq!(run.stats.audio.received, (sent + added) as u64, "{name}");
+}
+
+#[test]
+fn pcmu_ptime_20() {
+    audio_row(
+        "pcmu_20",
+        ToneCodec::Pcmu,
+        20,
+        AudioIn::Pcmu { payload_type: 0 },
+        0,
+    );
+}
+
+#[test]
+fn pcmu_ptime_30() {
+    audio_row(
+        "pcmu_30",
+        ToneCodec::Pcmu,
+        30,
+        AudioIn::Pcmu { payload_type: 0 },
+        0,
+    );
+}
+
+#[test]
+fn pcma_ptime_20() {
+    audio_row(
+        "pcma_20",
+        ToneCodec::Pcma,
+        20,
+        AudioIn::Pcma { payload_type: 8 },
+        0,
+    );
+}
+
+#[test]
+fn pcma_ptime_40() {
+    audio_row(
+        "pcma_40",
+        ToneCodec::Pcma,
+        40,
+        AudioIn::Pcma { payload_type: 8 },
+        0,
+    );
+}
+
+#[test]
+fn g722_ptime_20() {
+    audio_row(
+        "g722_20",
+        ToneCodec::G722,
+        20,
+        AudioIn::G722 { payload_type: 9 },
+        0,
+    );
+}
+
+#[test]
+fn g722_ptime_30() {
+    audio_row(
+        "g722_30",
+        ToneCodec::G722,
+        30,
+        AudioIn::G722 { payload_type: 9 },
+        0,
+    );
+}
+
+#[test]
+fn opus_ptime_20() {
+    audio_row(
+        "opus_20",
+        ToneCodec::Opus,
+        20,
+        AudioIn::Opus { payload_type: 109 },
+        0,
+    );
+}
+
+#[test]
+fn opus_ptime_40() {
+    audio_row(
+        "opus_40",
+        ToneCodec::Opus,
+        40,
+        AudioIn::Opus { payload_type: 109 },
+        0,
+    );
+}
+
+#[test]
+fn pcmu_with_telephone_events_and_comfort_noise() {
+    audio_row(
+        "pcmu_events",
+        ToneCodec::Pcmu,
+        20,
+        AudioIn::Pcmu { payload_type: 0 },
+        5,
     );
 }

@@ -20,9 +20,9 @@
 //! instead of stretching it to 1.22:1. (`avdec_h263` already says 12:11 for the standard
 //! formats.)
 //!
-//! Decoders run with `max-errors = -1`: undecodable data is a warning, counted, never the end
-//! of the pipeline. The heads count what the decoders put out with a pad probe and their
-//! errors from the bus (sync messages, so the pipeline owner's own bus reading is untouched).
+//! Decoders run with `max-errors = -1`: undecodable data is a warning, never the end of the
+//! pipeline ([`super::bad_media`] counts it). The heads count what the decoders put out with
+//! a pad probe.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -39,6 +39,10 @@ use crate::uplink::{make, ms};
 pub(crate) struct Head {
     /// Where the room system's packets go in.
     pub(crate) src: gst_app::AppSrc,
+    /// The depayloader and the decoder: what they post about bad media is counted
+    /// ([`super::bad_media`]).
+    pub(crate) depay: gst::Element,
+    pub(crate) decoder: gst::Element,
     /// The last element: raw video or audio on its src pad.
     pub(crate) out: gst::Element,
 }
@@ -50,7 +54,12 @@ struct CodecChain {
     decoder: &'static str,
 }
 
-fn rtp_caps(media: &str, clock_rate: i32, encoding: &str, payload_type: u8) -> gst::caps::Builder<gst::caps::NoFeature> {
+fn rtp_caps(
+    media: &str,
+    clock_rate: i32,
+    encoding: &str,
+    payload_type: u8,
+) -> gst::caps::Builder<gst::caps::NoFeature> {
     gst::Caps::builder("application/x-rtp")
         .field("media", media)
         .field("clock-rate", clock_rate)
@@ -204,9 +213,13 @@ pub(crate) fn video_head(
     add_and_link(pipeline, &src, &elements)?;
     watch_keyframe_requests(&src, shared)?;
     count_output(&decoder, shared, |s| &s.video)?;
-    count_errors(pipeline, &decoder, shared, true, |s| &s.video)?;
-    let out = elements.last().cloned().unwrap_or(decoder);
-    Ok(Head { src, out })
+    let out = elements.last().cloned().unwrap_or_else(|| decoder.clone());
+    Ok(Head {
+        src,
+        depay,
+        decoder,
+        out,
+    })
 }
 
 /// The audio head: PCMU, PCMA, G.722 or Opus RTP in, raw audio out.
@@ -219,10 +232,14 @@ pub(crate) fn audio_head(
     let chain = audio_chain(audio);
     let (src, elements) = build_head("vtc_audio", &chain, latency)?;
     add_and_link(pipeline, &src, &elements)?;
-    let decoder = elements[2].clone();
+    let (depay, decoder) = (elements[1].clone(), elements[2].clone());
     count_output(&decoder, shared, |s| &s.audio)?;
-    count_errors(pipeline, &decoder, shared, false, |s| &s.audio)?;
-    Ok(Head { src, out: decoder })
+    Ok(Head {
+        src,
+        depay,
+        out: decoder.clone(),
+        decoder,
+    })
 }
 
 /// A `GstForceKeyUnit` travelling upstream (from the depayloader, after a loss) ends at the
@@ -262,47 +279,6 @@ fn count_output(
             counters(&shared).decoded.fetch_add(1, Ordering::Relaxed);
         }
         gst::PadProbeReturn::Ok
-    });
-    Ok(())
-}
-
-/// Counts the warnings and errors `decoder` posts; for video, each also asks for a keyframe
-/// (H.263 and H.261 depayloaders do not ask by themselves, and a corrupt H.264 packet is no
-/// loss to the depayloader).
-fn count_errors(
-    pipeline: &gst::Pipeline,
-    decoder: &gst::Element,
-    shared: &Arc<InputShared>,
-    wants_keyframe: bool,
-    counters: fn(&InputShared) -> &Counters,
-) -> Result<(), PipelineError> {
-    let bus = pipeline
-        .bus()
-        .ok_or_else(|| PipelineError::Build("pipeline without a bus".into()))?;
-    bus.enable_sync_message_emission();
-    let weak = Arc::downgrade(shared);
-    let decoder = decoder.downgrade();
-    bus.connect_sync_message(None, move |_, message| {
-        if !matches!(
-            message.view(),
-            gst::MessageView::Warning(_) | gst::MessageView::Error(_)
-        ) {
-            return;
-        }
-        let Some(decoder) = decoder.upgrade() else {
-            return;
-        };
-        if message.src() != Some(decoder.upcast_ref::<gst::Object>()) {
-            return;
-        }
-        if let Some(shared) = weak.upgrade() {
-            counters(&shared)
-                .decode_errors
-                .fetch_add(1, Ordering::Relaxed);
-            if wants_keyframe {
-                shared.want_keyframe();
-            }
-        }
     });
     Ok(())
 }

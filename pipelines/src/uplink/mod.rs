@@ -13,9 +13,12 @@
 //! One decode, one scale per layer. The per-layer queue is leaky, so a slow layer drops its
 //! own frames instead of stalling the decode; `appsrc` is leaky too, so pushing never blocks
 //! the node's socket task. Packets of another payload type are dropped before the graph and
-//! counted ([`input`]); the codec heads are in [`decode`], a layer's chain in [`layer`].
+//! counted ([`input`]); what the depayloaders and decoders say about bad media is counted and
+//! never stops the call ([`bad_media`]: the uplink owns the pipeline bus's sync handler). The
+//! codec heads are in [`decode`], a layer's chain in [`layer`].
 //! [`UplinkProbe`] runs the same graph without webrtcbin, for tests.
 
+mod bad_media;
 mod decode;
 pub mod input;
 mod layer;
@@ -78,7 +81,6 @@ pub(crate) fn ms(d: std::time::Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-
 /// Builds the uplink into `pipeline`.
 pub(crate) fn build(
     pipeline: &gst::Pipeline,
@@ -104,6 +106,7 @@ pub(crate) fn build(
 
     // audio
     let audio = decode::audio_head(pipeline, &input.audio, input.jitter_latency, &shared)?;
+    bad_media::install(pipeline, &video, &audio, &shared)?;
     let a_convert = make("audioconvert", "vtc_audio_convert")?;
     let a_resample = make("audioresample", "vtc_audio_resample")?;
     let a_caps = make("capsfilter", "opus_caps")?;
