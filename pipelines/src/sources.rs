@@ -303,12 +303,11 @@ impl RtpClip {
 
     /// The clip's duration by its timestamps, plus one frame.
     pub fn duration(&self) -> Duration {
-        let (first, last) = match (
+        let (Some(first), Some(last)) = (
             self.packets.first().and_then(|p| timestamp(p)),
             self.packets.last().and_then(|p| timestamp(p)),
-        ) {
-            (Some(first), Some(last)) => (first, last),
-            _ => return Duration::ZERO,
+        ) else {
+            return Duration::ZERO;
         };
         ticks(
             last.wrapping_sub(first) + self.frame_ticks(),
@@ -331,8 +330,9 @@ impl RtpClip {
     /// This clip, then `next` as if the same sender went on: `next` takes this clip's SSRC and
     /// continues its sequence numbers and timestamps (one frame after the last). A room
     /// system that changes its picture size mid-call does exactly this.
-    pub fn followed_by(mut self, next: RtpClip) -> RtpClip {
-        let (Some(last), Some(ssrc)) = (self.packets.last(), self.packets.first().map(ssrc)) else {
+    pub fn followed_by(mut self, next: Self) -> Self {
+        let (Some(last), Some(ssrc)) = (self.packets.last(), self.packets.first().map(|p| ssrc(p)))
+        else {
             return next;
         };
         let mut seq = u16::from_be_bytes([last[2], last[3]]);
@@ -358,7 +358,7 @@ impl RtpClip {
     /// and an RFC 3389 comfort-noise packet (payload type `cn_pt`), both at the timestamp of
     /// the packet before them. Sequence numbers are renumbered, as one sender would number
     /// them. Returns the clip and how many packets were added.
-    pub fn with_events(mut self, every: usize, event_pt: u8, cn_pt: u8) -> (RtpClip, usize) {
+    pub fn with_events(mut self, every: usize, event_pt: u8, cn_pt: u8) -> (Self, usize) {
         let mut packets = Vec::with_capacity(self.packets.len() * (every + 1) / every.max(1));
         let mut added = 0;
         for (index, packet) in self.packets.into_iter().enumerate() {
@@ -526,7 +526,7 @@ pub fn timestamp(packet: &[u8]) -> Option<u32> {
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-fn ssrc(packet: &Vec<u8>) -> u32 {
+fn ssrc(packet: &[u8]) -> u32 {
     packet
         .get(8..12)
         .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
