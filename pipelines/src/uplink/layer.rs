@@ -8,7 +8,8 @@
 //!
 //! The capsfilter fixes only format, size and pixel aspect ratio: when the room system
 //! changes its picture size mid-call (a new SPS and IDR), `videoscale` renegotiates its input
-//! alone and the encoder keeps its caps, its rate control and its stream.
+//! alone and the encoder keeps its caps, its rate control and its stream (its caps change only
+//! if the frame rate does).
 
 use gst::prelude::*;
 

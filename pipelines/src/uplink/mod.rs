@@ -13,14 +13,14 @@
 //! One decode, one scale per layer. The per-layer queue is leaky, so a slow layer drops its
 //! own frames instead of stalling the decode; `appsrc` is leaky too, so pushing never blocks
 //! the node's socket task. Packets of another payload type are dropped before the graph and
-//! counted ([`input`]); what the depayloaders and decoders say about bad media is counted and
-//! never stops the call ([`bad_media`]: the uplink owns the pipeline bus's sync handler). The
-//! codec heads are in [`decode`], a layer's chain in [`layer`].
+//! counted (`input.rs`, [`UplinkInput::stats`]); what the depayloaders and decoders say about
+//! bad media is counted and never stops the call (`bad_media.rs`: the uplink owns the pipeline
+//! bus's sync handler). The codec heads are in `decode.rs`, a layer's chain in `layer.rs`.
 //! [`UplinkProbe`] runs the same graph without webrtcbin, for tests.
 
 mod bad_media;
 mod decode;
-pub mod input;
+mod input;
 mod layer;
 mod probe;
 
