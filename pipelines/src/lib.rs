@@ -11,8 +11,9 @@
 //! including which NVIDIA (`nv*`/`cuda*`) elements registered on this host.
 //!
 //! The Meet leg is here: [`MeetLeg`] builds webrtcbin as the offerer toward Meet and the
-//! uplink graph that feeds it (the VTC's H.264 and G.711 RTP in, three VP8 simulcast layers
-//! and Opus out), from plain specs ([`spec`]). SDP crosses as `String`; what happens comes
+//! uplink graph that feeds it (the VTC's H.264, H.263, H.263+ or H.261 and PCMU, PCMA, G.722
+//! or Opus RTP in, three VP8 simulcast layers and Opus out), from plain specs ([`spec`]).
+//! [`uplink::UplinkProbe`] runs the uplink alone for tests, fed from [`sources`]. SDP crosses as `String`; what happens comes
 //! out as [`MediaEvent`]s on a `std::sync::mpsc` channel. A failing element posts a
 //! [`MediaEvent::Error`] and stops that call's pipeline, never the process.
 //!
@@ -29,6 +30,7 @@ pub mod keyframes;
 pub mod meet_leg;
 pub mod peers;
 pub mod plan;
+pub mod sources;
 pub mod spec;
 pub mod uplink;
 
@@ -38,5 +40,5 @@ pub use keyframes::KeyframeStats;
 pub use meet_leg::{
     MEET_KEYFRAME_REQUEST_INTERVAL, MeetKeyframeRequests, MeetLeg, ReceivedKind, RtpReceiver,
 };
-pub use spec::{G711, LayerSpec, LayerTable, MeetLegSpec, PortRange, UplinkSpec};
-pub use uplink::UplinkInput;
+pub use spec::{AudioIn, LayerSpec, LayerTable, MeetLegSpec, PortRange, UplinkSpec, VideoIn};
+pub use uplink::{MediaInStats, UplinkInput, UplinkProbe, UplinkStats};

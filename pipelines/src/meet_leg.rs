@@ -464,12 +464,12 @@ impl MeetLeg {
         self.input.clone()
     }
 
-    /// One RTP packet of the VTC's H.264 (see [`UplinkInput::push_video_rtp`]).
+    /// One RTP packet of the VTC's video (see [`UplinkInput::push_video_rtp`]).
     pub fn push_video_rtp(&self, packet: &[u8]) -> Result<(), PipelineError> {
         self.input.push_video_rtp(packet)
     }
 
-    /// One RTP packet of the VTC's G.711 (see [`UplinkInput::push_audio_rtp`]).
+    /// One RTP packet of the VTC's audio (see [`UplinkInput::push_audio_rtp`]).
     pub fn push_audio_rtp(&self, packet: &[u8]) -> Result<(), PipelineError> {
         self.input.push_audio_rtp(packet)
     }

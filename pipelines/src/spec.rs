@@ -1,5 +1,6 @@
 //! Plain specs that shape the graphs: the simulcast layer table, the Meet leg (payload types,
-//! ICE port range, jitter-buffer latency) and the uplink's input (the VTC's RTP).
+//! ICE port range, jitter-buffer latency) and the uplink's input (the VTC's RTP: which video
+//! and audio codec on which payload type).
 //!
 //! `node` fills these from the negotiated SIP media and its configuration; nothing here is
 //! SIP or SDP.
@@ -155,38 +156,137 @@ impl MeetLegSpec {
     }
 }
 
-/// The G.711 law of the VTC's audio.
+/// The payload type RFC 3551 gives H.263 (RFC 2190 packetization).
+pub const STATIC_PT_H263: u8 = 34;
+/// The payload type RFC 3551 gives H.261 (RFC 4587).
+pub const STATIC_PT_H261: u8 = 31;
+/// The payload type RFC 3551 gives PCMU.
+pub const STATIC_PT_PCMU: u8 = 0;
+/// The payload type RFC 3551 gives PCMA.
+pub const STATIC_PT_PCMA: u8 = 8;
+/// The payload type RFC 3551 gives G.722.
+pub const STATIC_PT_G722: u8 = 9;
+
+/// The room system's video as negotiated: the codec, its RTP packetization and its payload
+/// type. Every variant runs at the 90 kHz RTP clock its RFC fixes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VideoIn {
+    /// H.264 (RFC 6184), packetization mode 0 or 1 (the depayloader takes both).
+    H264 {
+        /// The dynamic payload type (the default is 96).
+        payload_type: u8,
+        /// The SDP's `sprop-parameter-sets` (base64 SPS and PPS, comma-separated), for a
+        /// room system that sends its parameter sets only there and never in band.
+        sprop_parameter_sets: Option<String>,
+    },
+    /// H.263 in the RFC 2190 packetization (`H263`, static payload type 34).
+    H263 {
+        /// Its payload type: [`STATIC_PT_H263`] unless negotiated otherwise.
+        payload_type: u8,
+    },
+    /// H.263 in the RFC 4629 packetization (`H263-1998` / `H263-2000`, dynamic payload type).
+    H263Plus {
+        /// Its dynamic payload type.
+        payload_type: u8,
+    },
+    /// H.261 (RFC 4587, static payload type 31).
+    H261 {
+        /// Its payload type: [`STATIC_PT_H261`] unless negotiated otherwise.
+        payload_type: u8,
+    },
+}
+
+impl VideoIn {
+    /// H.264 on `payload_type`, parameter sets in band.
+    pub fn h264(payload_type: u8) -> Self {
+        Self::H264 {
+            payload_type,
+            sprop_parameter_sets: None,
+        }
+    }
+
+    /// The payload type the uplink accepts; packets with another are dropped and counted.
+    pub fn payload_type(&self) -> u8 {
+        match self {
+            Self::H264 { payload_type, .. }
+            | Self::H263 { payload_type }
+            | Self::H263Plus { payload_type }
+            | Self::H261 { payload_type } => *payload_type,
+        }
+    }
+}
+
+impl Default for VideoIn {
+    /// H.264 on payload type 96, parameter sets in band.
+    fn default() -> Self {
+        Self::h264(96)
+    }
+}
+
+/// The room system's audio as negotiated: the codec and its payload type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum G711 {
-    /// PCMU (µ-law), static payload type 0.
-    MuLaw,
-    /// PCMA (A-law), static payload type 8.
-    ALaw,
+pub enum AudioIn {
+    /// G.711 µ-law (PCMU, 8 kHz).
+    Pcmu {
+        /// Its payload type: [`STATIC_PT_PCMU`] unless negotiated otherwise.
+        payload_type: u8,
+    },
+    /// G.711 A-law (PCMA, 8 kHz).
+    Pcma {
+        /// Its payload type: [`STATIC_PT_PCMA`] unless negotiated otherwise.
+        payload_type: u8,
+    },
+    /// G.722 (16 kHz audio; its RTP clock is 8000 by RFC 3551's historical error).
+    G722 {
+        /// Its payload type: [`STATIC_PT_G722`] unless negotiated otherwise.
+        payload_type: u8,
+    },
+    /// Opus (RFC 7587, RTP clock 48000, dynamic payload type).
+    Opus {
+        /// Its dynamic payload type.
+        payload_type: u8,
+    },
+}
+
+impl AudioIn {
+    /// The payload type the uplink accepts; packets with another (RFC 4733 telephone events,
+    /// RFC 3389 comfort noise, ...) are dropped and counted.
+    pub fn payload_type(&self) -> u8 {
+        match self {
+            Self::Pcmu { payload_type }
+            | Self::Pcma { payload_type }
+            | Self::G722 { payload_type }
+            | Self::Opus { payload_type } => *payload_type,
+        }
+    }
+}
+
+impl Default for AudioIn {
+    /// PCMU on its static payload type 0.
+    fn default() -> Self {
+        Self::Pcmu {
+            payload_type: STATIC_PT_PCMU,
+        }
+    }
 }
 
 /// What the VTC sends the node, as the uplink receives it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UplinkSpec {
-    /// Dynamic payload type of the VTC's H.264.
-    pub h264_payload_type: u8,
-    /// RTP clock rate of the H.264 stream: 90000.
-    pub h264_clock_rate: u32,
-    /// The audio codec.
-    pub audio: G711,
-    /// Its payload type (0 for PCMU, 8 for PCMA unless negotiated otherwise).
-    pub audio_payload_type: u8,
+    /// The video codec, its packetization and payload type: H.264 on 96 by default.
+    pub video: VideoIn,
+    /// The audio codec and its payload type: PCMU on 0 by default.
+    pub audio: AudioIn,
     /// Jitter-buffer latency of the VTC's RTP: 50 ms.
     pub jitter_latency: Duration,
 }
 
 impl Default for UplinkSpec {
-    /// H.264 on payload type 96 at 90 kHz, PCMU on 0, 50 ms jitter buffer.
+    /// H.264 on payload type 96 (parameter sets in band), PCMU on 0, 50 ms jitter buffer.
     fn default() -> Self {
         Self {
-            h264_payload_type: 96,
-            h264_clock_rate: 90_000,
-            audio: G711::MuLaw,
-            audio_payload_type: 0,
+            video: VideoIn::default(),
+            audio: AudioIn::default(),
             jitter_latency: Duration::from_millis(50),
         }
     }
