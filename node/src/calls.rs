@@ -118,6 +118,20 @@ pub struct CallDetail {
     /// DTMF digits received so far, in order.
     #[serde(serialize_with = "serialize_locked")]
     pub dtmf: Mutex<String>,
+    /// Gateway calls: the Meet side of the media plane (layers sent, streams received,
+    /// composite frames, keyframe requests to Meet), refreshed every second; `null` otherwise.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub meet: Mutex<Option<MeetFigures>>,
+}
+
+impl CallDetail {
+    /// Shows the Meet side's latest figures.
+    pub(crate) fn set_meet(&self, figures: MeetFigures) {
+        *self
+            .meet
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(figures);
+    }
 }
 
 /// One received media stream.
@@ -148,6 +162,47 @@ pub struct StreamStats {
     /// system, encoded toward it) and codec errors. `null` until the media plane reports them.
     #[serde(serialize_with = "serialize_locked_value")]
     pub frames: Mutex<Option<FrameFigures>>,
+}
+
+/// One simulcast layer sent to Meet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LayerFigures {
+    /// The RID (`q`, `h`, `f`).
+    pub rid: String,
+    /// Frames encoded.
+    pub frames: u64,
+    /// Keyframes encoded.
+    pub keyframes: u64,
+    /// PLIs and FIRs Meet sent about this layer.
+    pub keyframe_requests: u64,
+}
+
+/// One video stream received from Meet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MeetStreamFigures {
+    /// The virtual SSRC.
+    pub ssrc: u32,
+    /// Frames decoded.
+    pub frames: u64,
+    /// Decoder errors.
+    pub decode_errors: u64,
+}
+
+/// The Meet side of a gateway call's media.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MeetFigures {
+    /// The layers sent to Meet, lowest first.
+    pub layers: Vec<LayerFigures>,
+    /// The video streams received from Meet.
+    pub streams: Vec<MeetStreamFigures>,
+    /// Composite frames made for the room system.
+    pub frames_composed: u64,
+    /// Output ticks skipped (the compositor fell behind its fixed rate).
+    pub ticks_skipped: u64,
+    /// Keyframe requests (PLI) sent to Meet on loss or a new decoder.
+    pub keyframe_requests_sent: u64,
+    /// Keyframe wishes toward Meet dropped by the per-stream rate limit.
+    pub keyframe_requests_dropped: u64,
 }
 
 /// What the media plane counts on one room-system stream: frames through the uplink's

@@ -60,6 +60,8 @@ pub struct Metrics {
     keyframe_requests_total: IntCounterVec,
     srtp_errors_total: IntCounterVec,
     vtc: VtcStreamMetrics,
+    video_frames_total: IntCounterVec,
+    decode_errors_total: IntCounterVec,
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
     routing_rules: IntGauge,
@@ -199,6 +201,25 @@ impl Metrics {
         );
         for reason in SrtpError::LABELS {
             srtp_errors_total.with_label_values(&[reason]);
+        }
+        let video_frames_total = counter_vec(
+            "tcn_media_video_frames_total",
+            "Video frames through gateway calls' media planes, by direction (vtc_in: decoded \
+             from room systems; vtc_out: encoded toward them; meet_out: encoded toward Meet, \
+             all layers; meet_in: decoded from Meet).",
+            &["direction"],
+        );
+        let decode_errors_total = counter_vec(
+            "tcn_media_decode_errors_total",
+            "Decoder errors on gateway calls (vtc_in: room systems' video; meet_in: Meet's \
+             streams); the stream recovers at its next keyframe.",
+            &["direction"],
+        );
+        for direction in ["vtc_in", "vtc_out", "meet_out", "meet_in"] {
+            video_frames_total.with_label_values(&[direction]);
+        }
+        for direction in ["vtc_in", "meet_in"] {
+            decode_errors_total.with_label_values(&[direction]);
         }
         let vtc = VtcStreamMetrics {
             packets: counter_vec(
@@ -350,6 +371,8 @@ impl Metrics {
             keyframe_requests_total,
             srtp_errors_total,
             vtc,
+            video_frames_total,
+            decode_errors_total,
             route_lookups_total,
             break_in_blocks_total,
             registry,
@@ -444,6 +467,20 @@ impl Metrics {
         self.keyframe_requests_total
             .with_label_values(&[from, outcome])
             .inc();
+    }
+
+    /// Adds `frames` video frames in `direction` (`vtc_in`, `vtc_out`, `meet_out`, `meet_in`).
+    pub(crate) fn count_video_frames(&self, direction: &'static str, frames: u64) {
+        self.video_frames_total
+            .with_label_values(&[direction])
+            .inc_by(frames);
+    }
+
+    /// Adds `errors` decoder errors in `direction` (`vtc_in`, `meet_in`).
+    pub(crate) fn count_decode_errors(&self, direction: &'static str, errors: u64) {
+        self.decode_errors_total
+            .with_label_values(&[direction])
+            .inc_by(errors);
     }
 
     /// Counts one SRTP or SRTCP packet refused on a call's media port.

@@ -54,6 +54,8 @@ struct Shared {
     video_sinks: Mutex<Vec<gst::Pad>>,
     /// Keyframe requests toward Meet, per SSRC.
     meet_requests: Mutex<MeetRequests>,
+    /// Frames out of each layer's encoder, in layer order.
+    layer_frames: Vec<std::sync::atomic::AtomicU64>,
 }
 
 /// The least time between two keyframe requests toward Meet for one stream: 500 ms. A
@@ -256,6 +258,11 @@ impl MeetLeg {
             receiver: Mutex::new(None),
             video_sinks: Mutex::new(Vec::new()),
             meet_requests: Mutex::new(MeetRequests::default()),
+            layer_frames: graph
+                .layers
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
         });
         connect_webrtc_signals(&webrtc, &shared);
         for (index, layer) in graph.layers.iter().enumerate() {
@@ -513,6 +520,17 @@ impl MeetLeg {
             sent: requests.sent,
             dropped: requests.dropped,
         }
+    }
+
+    /// The RIDs of the layers sent to Meet, lowest first.
+    pub fn rids(&self) -> &[String] {
+        &self.shared.rids
+    }
+
+    /// Frames encoded so far on layer `rid`.
+    pub fn layer_frames(&self, rid: &str) -> Option<u64> {
+        let layer = self.shared.rids.iter().position(|r| r == rid)?;
+        Some(self.shared.layer_frames[layer].load(Ordering::Relaxed))
     }
 
     /// The keyframe counters of layer `rid`.
@@ -806,6 +824,9 @@ fn watch_encoder(encoder: &gst::Element, layer: usize, shared: &Arc<Shared>) {
         let keyframe = info
             .buffer()
             .is_some_and(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT));
+        if let Some(frames) = shared.layer_frames.get(layer) {
+            frames.fetch_add(1, Ordering::Relaxed);
+        }
         if keyframe {
             shared.emit(MediaEvent::KeyframeSent {
                 rid: shared.rids[layer].clone(),

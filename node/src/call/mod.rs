@@ -7,6 +7,7 @@
 //! - [`vtc_media`]: the room system's RTP sockets for a gateway call.
 
 pub(crate) mod ending;
+pub(crate) mod figures;
 pub(crate) mod gateway;
 pub(crate) mod stream_keys;
 pub(crate) mod task;

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use super::figures;
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
 use crate::calls::{CallDetail, CallLicence};
@@ -159,6 +160,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     // The room system's sockets: held, not read, until the media plane is closed.
     let mut _vtc_media: Option<VtcMedia> = None;
     let mut open_channels = 0usize;
+    // The media plane's figures reach `/status` and the metrics once a second.
+    let mut figures_tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    figures_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut published = figures::Published::default();
     let mut draining = false;
 
     loop {
@@ -253,6 +258,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
             }
         }
         let deadline = call.poll_timeout();
+        let figures_due = figures_tick.tick();
         let sleep = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(TokioInstant::from_std(at)).await,
@@ -320,6 +326,18 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 }
             }
             () = sleep => call.handle_timeout(Instant::now()),
+            _ = figures_due => {
+                if let (Some(leg), Some(downlink)) = (&leg, &downlink) {
+                    figures::publish(
+                        leg,
+                        &leg.input().stats(),
+                        downlink,
+                        &detail,
+                        &metrics,
+                        &mut published,
+                    );
+                }
+            }
             () = licence.end_requested(), if !draining => {
                 draining = true;
                 call.shut_down(Instant::now());
@@ -412,6 +430,12 @@ fn start_vtc_media(
     }
     let media = VtcMedia::start(local_ip, plans, Arc::clone(detail), metrics.clone())
         .map_err(|e| format!("cannot bind the room system's ports: {e}"))?;
+    // Loss or a broken picture in what the room system sends: ask it for a keyframe (the
+    // stream's core chooses PLI or FIR and keeps to its rate limit).
+    if let Some(video) = media.handles.get(1).cloned() {
+        leg.input()
+            .on_keyframe_request(move || video.request_keyframe());
+    }
     info!(streams = media.senders.len(), "room system media bound");
     Ok(media)
 }

@@ -238,7 +238,6 @@ impl VtcStreamHandle {
     /// The media plane needs a keyframe from the room system (its decoder lost the picture):
     /// a PLI or FIR goes out at once, unless one went out less than 500 ms ago. Does nothing
     /// on audio.
-    #[allow(dead_code)] // for the lead's wiring of the uplink decoder's requests
     pub(crate) fn request_keyframe(&self) {
         lock(&self.stream.core).request_keyframe(Instant::now());
         self.stream.wake.notify_one();
@@ -250,7 +249,6 @@ pub(crate) struct VtcMedia {
     /// One sender per stream, in plan order.
     pub(crate) senders: Vec<VtcSender>,
     /// One handle per stream, in plan order.
-    #[allow(dead_code)] // for the lead's wiring of the uplink decoder's requests
     pub(crate) handles: Vec<VtcStreamHandle>,
     streams: Vec<Arc<Stream>>,
     _tasks: MediaTasks,

@@ -156,7 +156,7 @@ impl Participant {
         let camera = RtpSource::h264(
             pattern,
             (width, height, 30),
-            uplink.h264_payload_type,
+            uplink.video.payload_type(),
             Box::new(move |packet| {
                 let _ = video_in.push_video_rtp(packet);
             }),
@@ -165,7 +165,7 @@ impl Participant {
         let microphone = RtpSource::g711_tone(
             tone_hz,
             false,
-            uplink.audio_payload_type,
+            uplink.audio.payload_type(),
             Box::new(move |packet| {
                 let _ = input.push_audio_rtp(packet);
             }),

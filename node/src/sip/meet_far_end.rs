@@ -15,13 +15,10 @@ use std::sync::Arc;
 
 use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
-use pipelines::downlink::{
-    AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, Packetization, VideoOut,
-};
-use pipelines::{G711, MeetLegSpec, PortRange, UplinkSpec};
+use pipelines::downlink::DownlinkSpec;
+use pipelines::{MeetLegSpec, PortRange, UplinkSpec};
 use signaling::sdp::{
-    AudioCodec, CryptoPolicy, Endpoint, LocalCapabilities, NegotiatedMedia, SessionDescription,
-    VideoCodec,
+    AudioCodec, CryptoPolicy, Endpoint, NegotiatedMedia, SessionDescription, VideoCodec,
 };
 use signaling::sip::message::{NameAddr, Request, Response};
 use signaling::sip::transaction::TxId;
@@ -29,6 +26,7 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 use super::call_table::{FarEnd, SipCall};
+use super::gateway_media::{downlink_spec, gateway_caps, uplink_spec};
 use super::leg::{LegConfig, LegEvent, UasLeg};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
@@ -127,16 +125,6 @@ pub(crate) struct NewMeetCall<'a> {
     pub(crate) alias: &'a str,
     /// The rule's access token.
     pub(crate) access_token: &'a str,
-}
-
-/// The codecs the media plane takes from a room system for now: H.264 video (Constrained
-/// Baseline up to level 3.1, packetization modes 1 and 0) and G.711 audio.
-fn gateway_caps() -> LocalCapabilities {
-    LocalCapabilities {
-        audio: vec![AudioCodec::Pcmu, AudioCodec::Pcma],
-        video: vec![VideoCodec::h264_default()],
-        ..LocalCapabilities::default()
-    }
 }
 
 /// Starts a call into Meet: the call to file (its leg unanswered; the task rings or answers
@@ -288,71 +276,17 @@ fn codecs(negotiated: &NegotiatedMedia) -> AgreedCodecs {
 }
 
 /// The uplink's input, the downlink's output and the room system's streams, when the answer
-/// took H.264 video and G.711 audio.
+/// took a video and an audio stream ([`super::gateway_media`] maps the codecs).
 fn vtc_streams(
     negotiated: &NegotiatedMedia,
 ) -> Option<(UplinkSpec, DownlinkSpec, Vec<VtcStreamPlan>)> {
     let audio = negotiated.audio.as_ref()?;
     let video = negotiated.video.as_ref()?;
-    let law = match audio.format.codec {
-        AudioCodec::Pcmu => G711::MuLaw,
-        AudioCodec::Pcma => G711::ALaw,
-        AudioCodec::G722 | AudioCodec::Opus => return None,
-    };
-    let VideoCodec::H264 {
-        profile_level_id,
-        packetization_modes,
-    } = &video.format.codec
-    else {
+    if matches!(video.format.codec, VideoCodec::Vp8) {
         return None;
-    };
-    let uplink = UplinkSpec {
-        h264_payload_type: video.payload_type,
-        h264_clock_rate: video.format.clock_rate,
-        audio: law,
-        audio_payload_type: audio.payload_type,
-        ..UplinkSpec::default()
-    };
-    // What the room system receives: the 1+7 composite at 720p in the negotiated profile,
-    // at most the level it said it decodes, in the agreed packetization mode.
-    use signaling::sdp::H264Profile as Sdp;
-    let level = video
-        .format
-        .h264_send_level
-        .and_then(|level| H264Level::from_idc(level.level_idc()))
-        .unwrap_or_default();
-    let downlink = DownlinkSpec {
-        video: VideoOut {
-            profile: match profile_level_id.profile() {
-                Sdp::Baseline => H264Profile::Baseline,
-                Sdp::Main => H264Profile::Main,
-                Sdp::High | Sdp::ConstrainedHigh => H264Profile::High,
-                Sdp::ConstrainedBaseline | Sdp::Extended | Sdp::Other(_) => {
-                    H264Profile::ConstrainedBaseline
-                }
-            },
-            level,
-            packetization: if packetization_modes.first() == Some(&0) {
-                Packetization::SingleNal
-            } else {
-                Packetization::NonInterleaved
-            },
-            payload_type: video.payload_type,
-            ssrc: rand::random(),
-            ..VideoOut::default()
-        },
-        audio: AudioOut {
-            codec: match law {
-                G711::MuLaw => AudioCodecOut::Pcmu,
-                G711::ALaw => AudioCodecOut::Pcma,
-            },
-            payload_type: audio.payload_type,
-            ptime_ms: AudioCodecOut::Pcmu.ptime_for(audio.format.ptime_ms.unwrap_or(20)),
-            ssrc: rand::random(),
-        },
-        // webrtcbin's jitter buffer has already ordered Meet's packets.
-        jitter_latency: std::time::Duration::from_millis(20),
-    };
+    }
+    let uplink = uplink_spec(audio, video);
+    let downlink = downlink_spec(audio, video);
     // Per stream: the sockets and addresses, the keys, and what the RTP/RTCP core checks and
     // asks for (clock rate, payload types, feedback, our SSRC).
     let plan = |media: &'static str,

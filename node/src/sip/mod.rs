@@ -25,6 +25,7 @@
 
 mod bridge;
 mod call_table;
+mod gateway_media;
 mod leg;
 mod meet_far_end;
 mod outbound;

@@ -148,7 +148,9 @@ impl UplinkInput {
     pub fn push_video_rtp(&self, packet: &[u8]) -> Result<(), PipelineError> {
         // What rtph264depay would fail the pipeline on, or only warn about, stays out.
         if self.video_is_h264
-            && packet.get(1).is_some_and(|b| b & 0x7f == self.video_payload_type)
+            && packet
+                .get(1)
+                .is_some_and(|b| b & 0x7f == self.video_payload_type)
             && crate::h264_guard::check_h264_rtp(packet).is_err()
         {
             let counters = &self.shared.video;
