@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pipelines::peers::{AudioProbe, Pattern, RtpSource, VideoProbe};
+use pipelines::sources::{ClipPlayer, LegacyVideo, RtpClip, ToneCodec};
 use signaling::sdp::{
     CryptoAttribute, CryptoSuite, MediaKind, SRTP_KEY_SALT_LEN, SessionDescription, SrtpContext,
 };
@@ -23,6 +24,34 @@ pub const VTC_H264_PT: u8 = 96;
 /// packets to send instead (none drops it, several add some).
 pub type Mangler = Box<dyn FnMut(&[u8]) -> Vec<Vec<u8>> + Send>;
 
+/// The video codec the synthetic room system offers (only that one) and sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VtcVideo {
+    /// H.264 Constrained Baseline 3.1, mode 1, on payload type 96, live at `size`.
+    #[default]
+    H264,
+    /// H.263 in RFC 4629 (`H263-1998`, payload type 96), CIF, from a 30 s clip.
+    H263Plus,
+    /// H.263 in RFC 2190 (static payload type 34), CIF, from a 30 s clip.
+    H263,
+    /// H.261 (static payload type 31), CIF, from a 30 s clip.
+    H261,
+}
+
+/// The audio codec the synthetic room system offers (only that one) and sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VtcAudio {
+    /// G.711 µ-law, payload type 0.
+    #[default]
+    Pcmu,
+    /// G.711 A-law, payload type 8.
+    Pcma,
+    /// G.722, payload type 9 (from a 30 s clip).
+    G722,
+    /// Opus, payload type 111 (from a 30 s clip).
+    Opus,
+}
+
 /// What the synthetic room system sends.
 #[derive(Clone, Copy, Debug)]
 pub struct VtcOptions {
@@ -36,6 +65,10 @@ pub struct VtcOptions {
     pub answer_within: Duration,
     /// Offer SDES-SRTP (`RTP/SAVP` with `a=crypto`), and protect and check everything.
     pub srtp: bool,
+    /// The one video codec offered.
+    pub video: VtcVideo,
+    /// The one audio codec offered.
+    pub audio: VtcAudio,
 }
 
 impl Default for VtcOptions {
@@ -46,6 +79,8 @@ impl Default for VtcOptions {
             size: (1280, 720, 30),
             answer_within: Duration::from_secs(20),
             srtp: false,
+            video: VtcVideo::H264,
+            audio: VtcAudio::Pcmu,
         }
     }
 }
@@ -82,6 +117,10 @@ pub struct Vtc {
     cseq: u32,
     mangler: Arc<Mutex<Option<Mangler>>>,
     _sources: Vec<RtpSource>,
+    /// The codecs offered: (video, audio).
+    codecs: (VtcVideo, VtcAudio),
+    /// Clips being sent (the codecs with no live source here).
+    _clips: Vec<ClipPlayer>,
 }
 
 impl std::fmt::Debug for Vtc {
@@ -119,6 +158,8 @@ impl Vtc {
             size,
             answer_within,
             srtp,
+            video: video_codec,
+            audio: audio_codec,
         } = *options;
         let io = |e: std::io::Error| e.to_string();
         let sip = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
@@ -128,7 +169,8 @@ impl Vtc {
         let call_id = format!("{:016x}@vtc", rand::random::<u64>());
         let ports = (port(&audio_rtp), port(&video_rtp));
         let our_keys = srtp.then(new_keys);
-        let body = offer_sdp(ports, 1, our_keys.as_ref());
+        let codecs = (video_codec, audio_codec);
+        let body = offer_sdp(ports, 1, our_keys.as_ref(), codecs);
         let invite = format!(
             "INVITE sip:{user}@{node} SIP/2.0\r\n\
              Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bK-{b:08x}\r\n\
@@ -183,8 +225,10 @@ impl Vtc {
             user: user.to_owned(),
             to_tag,
             setup_time,
-            video: Arc::new(VideoProbe::h264(VTC_H264_PT).map_err(|e| e.to_string())?),
-            audio: Arc::new(AudioProbe::g711(false, 0).map_err(|e| e.to_string())?),
+            video: Arc::new(video_probe(video_codec).map_err(|e| e.to_string())?),
+            audio: Arc::new(audio_probe(audio_codec).map_err(|e| e.to_string())?),
+            codecs,
+            _clips: Vec::new(),
             video_rtp: Arc::default(),
             audio_rtp: Arc::default(),
             stop: Arc::new(AtomicBool::new(false)),
@@ -229,12 +273,48 @@ impl Vtc {
                 None => video_out(packet),
             }
         };
-        vtc._sources = vec![
-            RtpSource::h264(pattern, size, VTC_H264_PT, Box::new(video_sink))
-                .map_err(|e| e.to_string())?,
-            RtpSource::g711_tone(tone_hz, false, 0, Box::new(move |p| audio_out(p)))
-                .map_err(|e| e.to_string())?,
-        ];
+        let err = |e: pipelines::PipelineError| e.to_string();
+        const CLIP_SECONDS: u32 = 30;
+        let legacy = |codec: LegacyVideo| {
+            RtpClip::legacy(codec, (352, 288, 30), 30 * CLIP_SECONDS, video_pt(video_codec))
+        };
+        match video_codec {
+            VtcVideo::H264 => vtc._sources.push(
+                RtpSource::h264(pattern, size, VTC_H264_PT, Box::new(video_sink)).map_err(err)?,
+            ),
+            VtcVideo::H263Plus => vtc
+                ._clips
+                .push(legacy(LegacyVideo::H263Plus).map_err(err)?.play(video_sink)),
+            VtcVideo::H263 => vtc
+                ._clips
+                .push(legacy(LegacyVideo::H263).map_err(err)?.play(video_sink)),
+            VtcVideo::H261 => vtc
+                ._clips
+                .push(legacy(LegacyVideo::H261).map_err(err)?.play(video_sink)),
+        }
+        let apt = audio_pt(audio_codec);
+        let audio_sink = move |p: &[u8]| audio_out(p);
+        match audio_codec {
+            VtcAudio::Pcmu | VtcAudio::Pcma => vtc._sources.push(
+                RtpSource::g711_tone(
+                    tone_hz,
+                    audio_codec == VtcAudio::Pcma,
+                    apt,
+                    Box::new(audio_sink),
+                )
+                .map_err(err)?,
+            ),
+            VtcAudio::G722 => vtc._clips.push(
+                RtpClip::tone(ToneCodec::G722, tone_hz, 20, CLIP_SECONDS, apt)
+                    .map_err(err)?
+                    .play(audio_sink),
+            ),
+            VtcAudio::Opus => vtc._clips.push(
+                RtpClip::tone(ToneCodec::Opus, tone_hz, 20, CLIP_SECONDS, apt)
+                    .map_err(err)?
+                    .play(audio_sink),
+            ),
+        }
         let video = Arc::clone(&vtc.video);
         let audio = Arc::clone(&vtc.audio);
         let srtp = |i: usize| vtc.keys.as_ref().map(|k| KeyedSrtp::new(Arc::clone(&k[i])));
@@ -328,7 +408,7 @@ impl Vtc {
         let ours = new_keys();
         let cseq = self.cseq;
         self.cseq += 1;
-        let body = offer_sdp(self.ports, 2, Some(&ours));
+        let body = offer_sdp(self.ports, 2, Some(&ours), self.codecs);
         self.send_in_dialog("INVITE", cseq, Some(&body))?;
         let deadline = Instant::now() + Duration::from_secs(5);
         let ok = loop {
@@ -535,6 +615,7 @@ fn offer_sdp(
     (audio, video): (u16, u16),
     version: u32,
     keys: Option<&[[u8; SRTP_KEY_SALT_LEN]; 2]>,
+    (video_codec, audio_codec): (VtcVideo, VtcAudio),
 ) -> String {
     let profile = if keys.is_some() {
         "RTP/SAVP"
@@ -550,15 +631,70 @@ fn offer_sdp(
         })
         .unwrap_or_default()
     };
+    let (apt, vpt) = (audio_pt(audio_codec), video_pt(video_codec));
+    let audio_map = match audio_codec {
+        VtcAudio::Pcmu => "PCMU/8000",
+        VtcAudio::Pcma => "PCMA/8000",
+        VtcAudio::G722 => "G722/8000",
+        VtcAudio::Opus => "opus/48000/2",
+    };
+    let video_format = match video_codec {
+        VtcVideo::H264 => format!(
+            "a=rtpmap:{vpt} H264/90000\r\n\
+             a=fmtp:{vpt} profile-level-id=42e01f;packetization-mode=1\r\n"
+        ),
+        VtcVideo::H263Plus => format!("a=rtpmap:{vpt} H263-1998/90000\r\na=fmtp:{vpt} CIF=1\r\n"),
+        VtcVideo::H263 => format!("a=rtpmap:{vpt} H263/90000\r\na=fmtp:{vpt} CIF=1\r\n"),
+        VtcVideo::H261 => format!("a=rtpmap:{vpt} H261/90000\r\na=fmtp:{vpt} CIF=1\r\n"),
+    };
     format!(
         "v=0\r\no=vtc 1 {version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-         m=audio {audio} {profile} 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n{}\
-         m=video {video} {profile} {VTC_H264_PT}\r\na=rtpmap:{VTC_H264_PT} H264/90000\r\n\
-         a=fmtp:{VTC_H264_PT} profile-level-id=42e01f;packetization-mode=1\r\n\
-         a=rtcp-fb:{VTC_H264_PT} nack pli\r\n{}",
+         m=audio {audio} {profile} {apt}\r\na=rtpmap:{apt} {audio_map}\r\na=ptime:20\r\n{}\
+         m=video {video} {profile} {vpt}\r\n{video_format}a=rtcp-fb:{vpt} nack pli\r\n{}",
         crypto(0),
         crypto(1),
     )
+}
+
+/// The payload type of the room system's video codec.
+fn video_pt(codec: VtcVideo) -> u8 {
+    match codec {
+        VtcVideo::H264 | VtcVideo::H263Plus => VTC_H264_PT,
+        VtcVideo::H263 => 34,
+        VtcVideo::H261 => 31,
+    }
+}
+
+/// The payload type of the room system's audio codec.
+fn audio_pt(codec: VtcAudio) -> u8 {
+    match codec {
+        VtcAudio::Pcmu => 0,
+        VtcAudio::Pcma => 8,
+        VtcAudio::G722 => 9,
+        VtcAudio::Opus => 111,
+    }
+}
+
+/// The decoder of what the node sends in `codec`.
+fn video_probe(codec: VtcVideo) -> Result<VideoProbe, pipelines::PipelineError> {
+    let pt = video_pt(codec);
+    match codec {
+        VtcVideo::H264 => VideoProbe::h264(pt),
+        VtcVideo::H263Plus => VideoProbe::h263plus(pt),
+        VtcVideo::H263 => VideoProbe::h263(pt),
+        VtcVideo::H261 => VideoProbe::h261(pt),
+    }
+}
+
+/// The decoder of the node's audio mix in `codec`.
+fn audio_probe(codec: VtcAudio) -> Result<AudioProbe, pipelines::PipelineError> {
+    let pt = audio_pt(codec);
+    match codec {
+        VtcAudio::Pcmu => AudioProbe::g711(false, pt),
+        VtcAudio::Pcma => AudioProbe::g711(true, pt),
+        VtcAudio::G722 => AudioProbe::g722(pt),
+        VtcAudio::Opus => AudioProbe::opus(pt),
+    }
 }
 
 /// The SRTP contexts of (audio, video) from the node's answer to `ours`.
