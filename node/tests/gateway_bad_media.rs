@@ -282,8 +282,26 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
         Box::new(move |p| raw.send_video_raw(p)),
     )
     .unwrap();
+    let broken_before = meet_frames(&demo, broken_pid).await;
     let during = rates(&demo, healthy_pid, &healthy, Duration::from_secs(3)).await;
+    // The node takes it (within its own 4.1 decoder) and the layers keep their sizes.
+    let went_on = eventually(Duration::from_secs(5), || async {
+        meet_frames(&demo, broken_pid).await >= broken_before + 30
+    })
+    .await;
+    let f = demo.media(broken_pid).await["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l: &&Value| l["rid"] == "f")
+        .cloned()
+        .unwrap_or(Value::Null);
     drop(big);
+    assert!(went_on, "the 1080p call stalled: {f:#}");
+    assert_eq!(
+        (f["width"].as_u64(), f["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
     println!("beyond the level: the healthy call during it {during:?}");
     assert!(
         during.up >= 0.85 * baseline.up && during.down >= 0.85 * baseline.down,

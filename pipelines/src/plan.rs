@@ -58,7 +58,11 @@ pub const MEDIA_PLAN: &[ElementNeed] = &[
     need("avdec_h263", LIBAV, "H.263 decode"),
     need("rtph261depay", GOOD, "H.261 (RFC 4587) from the VTC"),
     need("avdec_h261", LIBAV, "H.261 decode"),
-    need("capssetter", GOOD, "H.261's 12:11 pixels (FFmpeg reports square ones)"),
+    need(
+        "capssetter",
+        GOOD,
+        "H.261's 12:11 pixels (FFmpeg reports square ones)",
+    ),
     need("avenc_h263", LIBAV, "H.263 encode toward the VTC"),
     need("avenc_h263p", LIBAV, "H.263+ encode toward the VTC"),
     need("rtph263pay", GOOD, "H.263 (RFC 2190) RTP packetisation"),

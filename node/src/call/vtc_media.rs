@@ -418,7 +418,10 @@ impl Receiver {
                 }
             };
             let now = Instant::now();
-            if let Err(dropped) = lock(&self.stream.core).receive_rtp(&clear, now) {
+            // The guard must be gone before wake_if_soon locks the core again (a guard in an
+            // `if let` scrutinee lives through its block: that deadlocked on the first drop).
+            let received = lock(&self.stream.core).receive_rtp(&clear, now);
+            if let Err(dropped) = received {
                 debug!(
                     media = stats.media,
                     "RTP from the room system dropped: {dropped}"

@@ -276,7 +276,12 @@ impl Vtc {
         let err = |e: pipelines::PipelineError| e.to_string();
         const CLIP_SECONDS: u32 = 30;
         let legacy = |codec: LegacyVideo| {
-            RtpClip::legacy(codec, (352, 288, 30), 30 * CLIP_SECONDS, video_pt(video_codec))
+            RtpClip::legacy(
+                codec,
+                (352, 288, 30),
+                30 * CLIP_SECONDS,
+                video_pt(video_codec),
+            )
         };
         match video_codec {
             VtcVideo::H264 => vtc._sources.push(
