@@ -250,5 +250,36 @@ async fn video_and_audio_cross_the_gateway_both_ways() {
         .map(|s| dominant_frequency(s, PROBE_RATE))
         .collect();
     assert!(red_hears, "Red hears {heard:?}");
+
+    // Per-stream figures: /status shows frames each way on the room system's video and the
+    // Meet side (layers sent, streams received); the metrics count frames by direction.
+    let figures = eventually(Duration::from_secs(5), || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&common::get(demo.admin, "/status").await.unwrap().body).unwrap();
+        let call = &status["calls"][0];
+        let video = &call["streams"][1];
+        let meet = &call["meet"];
+        let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+        n(&video["frames"]["frames_in"]) > 30
+            && n(&video["frames"]["frames_out"]) > 30
+            && n(&video["rtp"]["packets_in"]) > 0
+            && meet["layers"]
+                .as_array()
+                .is_some_and(|l| l.len() == 3 && l.iter().all(|l| n(&l["frames"]) > 30))
+            && meet["streams"]
+                .as_array()
+                .is_some_and(|s| s.iter().filter(|s| n(&s["frames"]) > 30).count() >= 2)
+    })
+    .await;
+    let status = common::get(demo.admin, "/status").await.unwrap().body;
+    assert!(figures, "{status}");
+    let metrics = demo.metrics().await;
+    for direction in ["vtc_in", "vtc_out", "meet_in", "meet_out"] {
+        let series = format!("tcn_media_video_frames_total{{direction=\"{direction}\"}}");
+        assert!(
+            common::metric(&metrics, &series).unwrap_or(0.0) > 0.0,
+            "{series}"
+        );
+    }
     drop((red, blue, vtc));
 }

@@ -203,3 +203,92 @@ pub(crate) fn downlink_spec(
         jitter_latency: Duration::from_millis(20),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use signaling::sdp::{CryptoPolicy, Endpoint, SessionDescription};
+
+    use super::*;
+    use crate::sip::sdp_answer::negotiate;
+
+    /// The node's answer to a room system offering `video` lines (one m=video) and PCMU.
+    fn specs(video: &str) -> (UplinkSpec, DownlinkSpec) {
+        let offer = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:30\r\n{video}"
+        );
+        let offer = SessionDescription::parse(&offer).unwrap();
+        let ep = |port| Endpoint {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rtp_port: port,
+            rtcp_port: port + 1,
+        };
+        let (_, media) = negotiate(
+            &offer,
+            (ep(40_000), ep(40_002)),
+            1,
+            1,
+            CryptoPolicy::Off,
+            &gateway_caps(),
+        )
+        .unwrap();
+        let (audio, video) = (media.audio.unwrap(), media.video.unwrap());
+        (uplink_spec(&audio, &video), downlink_spec(&audio, &video))
+    }
+
+    #[test]
+    fn high_profile_1080p_in_and_720p_out_at_the_room_systems_level() {
+        let (up, down) = specs(
+            "m=video 5002 RTP/AVP 100\r\na=rtpmap:100 H264/90000\r\n\
+             a=fmtp:100 profile-level-id=640028;packetization-mode=1;level-asymmetry-allowed=1\r\n",
+        );
+        assert!(matches!(
+            up.video,
+            VideoIn::H264 {
+                payload_type: 100,
+                ..
+            }
+        ));
+        assert_eq!(down.video.profile, H264Profile::High);
+        assert_eq!(down.video.level.idc(), 40);
+        assert_eq!((down.video.width, down.video.height), (1280, 720));
+        assert_eq!(down.audio.ptime_ms, 30);
+    }
+
+    #[test]
+    fn a_lower_level_gets_a_smaller_composite_and_mode_0_is_kept() {
+        // Level 3.0 (1620 macroblocks): 720p is too large, 960x540 (2040) too, 640x360 fits.
+        let (_, down) = specs(
+            "m=video 5002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n\
+             a=fmtp:97 profile-level-id=42e01e;packetization-mode=0\r\n",
+        );
+        assert_eq!((down.video.width, down.video.height), (640, 360));
+        assert_eq!(down.video.packetization, Packetization::SingleNal);
+        // ... unless max-fs says more
+        let (_, down) = specs(
+            "m=video 5002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n\
+             a=fmtp:97 profile-level-id=42e01e;packetization-mode=1;max-fs=3600;max-mbps=108000\r\n",
+        );
+        assert_eq!((down.video.width, down.video.height), (1280, 720));
+    }
+
+    #[test]
+    fn itu_codecs_take_the_largest_size_listed_and_its_rate() {
+        let (up, down) = specs(
+            "m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H263-1998/90000\r\na=fmtp:96 CIF4=2;CIF=1\r\n",
+        );
+        assert_eq!(up.video, VideoIn::H263Plus { payload_type: 96 });
+        assert_eq!(down.video.codec, VideoCodecOut::H263Plus);
+        assert_eq!(
+            (down.video.width, down.video.height, down.video.fps),
+            (704, 576, 15)
+        );
+        let (up, down) = specs("m=video 5002 RTP/AVP 31\r\n");
+        assert_eq!(up.video, VideoIn::H261 { payload_type: 31 });
+        // no sizes listed: QCIF
+        assert_eq!((down.video.width, down.video.height), (176, 144));
+        assert_eq!(down.video.payload_type, 31);
+    }
+}
