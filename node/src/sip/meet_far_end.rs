@@ -5,8 +5,9 @@
 //! command channel to [`CallTable::command`](super::call_table::CallTable::command).
 //!
 //! At the INVITE the node checks everything it can before it says anything: the access token
-//! has a connector, the dialled alias is a meeting ID, the room system offers H.264 video and
-//! G.711 audio (the codecs the media plane takes for now), and there are ports and a licence.
+//! has a connector, the dialled alias is a meeting ID, the room system offers a video and an
+//! audio codec the media plane takes ([`super::gateway_media`]), and there are ports and a
+//! licence.
 //! The SDP answer is made now, on the node's ports, and sent with the 200 once the conference
 //! has joined the gateway.
 
@@ -185,7 +186,7 @@ pub(crate) fn start(
     let (uplink_spec, downlink_spec, vtc) = vtc_streams(&negotiated).ok_or_else(|| {
         request
             .response(status(488))
-            .with_reason("Not Acceptable Here - H.264 video and G.711 audio are required")
+            .with_reason("Not Acceptable Here - a video and an audio stream are required")
     })?;
     let keys = [Arc::clone(&vtc[0].keys), Arc::clone(&vtc[1].keys)];
     let detail = Arc::new(CallDetail {
