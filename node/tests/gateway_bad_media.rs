@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::demo::Demo;
 use common::eventually;
-use node::demo::vtc::{Mangler, Vtc, VtcOptions};
+use common::mangle::{bit_flips, garbage, payload_type, ssrc, truncation};
+use node::demo::vtc::{Vtc, VtcOptions};
 use pipelines::peers::{Pattern, RtpSource};
 use serde_json::Value;
 
@@ -60,68 +61,6 @@ async fn rates(demo: &Demo, pid: i64, vtc: &Vtc, window: Duration) -> Rates {
         up: (up1 - up0) as f64 / seconds,
         down: (down1 - down0) as f64 / seconds,
     }
-}
-
-/// A tiny deterministic generator (xorshift), so every run breaks the same way.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
-fn bit_flips() -> Mangler {
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    Box::new(move |packet: &[u8]| {
-        let mut p = packet.to_vec();
-        if xorshift(&mut rng).is_multiple_of(4) && p.len() > 13 {
-            for _ in 0..3 {
-                let bit = (xorshift(&mut rng) as usize) % ((p.len() - 12) * 8);
-                p[12 + bit / 8] ^= 1 << (bit % 8);
-            }
-        }
-        vec![p]
-    })
-}
-
-fn truncation() -> Mangler {
-    let mut n = 0u64;
-    Box::new(move |packet: &[u8]| {
-        n += 1;
-        let keep = if n.is_multiple_of(3) {
-            12 + (packet.len() - 12) / 3
-        } else {
-            packet.len()
-        };
-        vec![packet[..keep].to_vec()]
-    })
-}
-
-fn garbage() -> Mangler {
-    let mut rng = 0x1234_5678_9abc_def1u64;
-    Box::new(move |packet: &[u8]| {
-        let mut p = packet.to_vec();
-        for b in &mut p[12..] {
-            *b = xorshift(&mut rng) as u8;
-        }
-        vec![p]
-    })
-}
-
-fn payload_type(pt: u8) -> Mangler {
-    Box::new(move |packet: &[u8]| {
-        let mut p = packet.to_vec();
-        p[1] = (p[1] & 0x80) | pt;
-        vec![p]
-    })
-}
-
-fn ssrc(ssrc: u32) -> Mangler {
-    Box::new(move |packet: &[u8]| {
-        let mut p = packet.to_vec();
-        p[8..12].copy_from_slice(&ssrc.to_be_bytes());
-        vec![p]
-    })
 }
 
 /// One FU-A NAL unit (IDR type) of `fragments` × 1100 bytes, with the stream's header.

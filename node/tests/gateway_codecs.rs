@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::demo::Demo;
-use common::eventually;
+use common::{eventually, mangle};
 use kernels::frame::Yuv;
 use node::demo::participant::Participant;
 use node::demo::run::close;
@@ -26,7 +26,7 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 
 const GREEN: u32 = 0x22_bb44;
 
-async fn row(video: VtcVideo, audio: VtcAudio, media_base: u16, size: (u32, u32)) {
+async fn row(video: VtcVideo, audio: VtcAudio, media_base: u16, size: (u32, u32), corrupt: bool) {
     let _serial = SERIAL.lock().await;
     let demo = Demo::start(media_base, "").await;
     let (sim, code) = (demo.sim, demo.meeting_code.clone());
@@ -131,20 +131,54 @@ async fn row(video: VtcVideo, audio: VtcAudio, media_base: u16, size: (u32, u32)
     .await;
     assert!(layers_ok, "{name}: {:#}", demo.media(gateway).await);
     println!("{name}: decoded at {size:?}, {freq:.0} Hz to the room system, 1 kHz to Meet");
+
+    if corrupt {
+        // Bit flips, then truncated packets, for 2 s each: the layers carry on at the next
+        // intra picture (the clip has one every 2 s), and the call stays up.
+        for mangler in [mangle::bit_flips(), mangle::truncation()] {
+            vtc.set_video_mangler(Some(mangler));
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            vtc.set_video_mangler(None);
+            let before = f_frames(&demo, gateway).await;
+            let resumed = eventually(Duration::from_secs(8), || async {
+                f_frames(&demo, gateway).await >= before + 30
+            })
+            .await;
+            assert!(
+                resumed,
+                "{name}: the layers did not resume after corrupt video"
+            );
+        }
+        assert!(
+            !demo.gateways(Some("STATE_JOINED")).await.is_empty(),
+            "{name}: the call ended"
+        );
+    }
     drop((vtc, green));
 }
 
+/// Frames of the `f` layer Meet has received from gateway participant `pid`.
+async fn f_frames(demo: &Demo, pid: i64) -> u64 {
+    demo.media(pid).await["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l: &&Value| l["rid"] == "f")
+        .and_then(|l| l["frames"].as_u64())
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn h263_plus_and_g722() {
-    row(VtcVideo::H263Plus, VtcAudio::G722, 30_000, (352, 288)).await;
+async fn h263_plus_and_g722_and_corrupt_h263_plus() {
+    row(VtcVideo::H263Plus, VtcAudio::G722, 30_000, (352, 288), true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn h261_and_opus() {
-    row(VtcVideo::H261, VtcAudio::Opus, 30_300, (352, 288)).await;
+    row(VtcVideo::H261, VtcAudio::Opus, 30_300, (352, 288), false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn h263_rfc2190_and_pcma() {
-    row(VtcVideo::H263, VtcAudio::Pcma, 30_600, (352, 288)).await;
+async fn h263_rfc2190_and_pcma_and_corrupt_h263() {
+    row(VtcVideo::H263, VtcAudio::Pcma, 30_600, (352, 288), true).await;
 }

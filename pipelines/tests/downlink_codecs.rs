@@ -189,6 +189,8 @@ fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
     let (dl, events) = Downlink::start(spec).unwrap();
     let decoder = Arc::new(probe(codec, pt));
     let drain = Drain::start(events, Some(Arc::clone(&decoder)), None);
+    // The 1+7 layout (the output starts on the full-frame waiting slate).
+    dl.assign(&[]).unwrap();
     let layout = Layout::one_plus_seven(w, h).unwrap();
     for (t, rgb) in COLOURS.iter().enumerate() {
         let r = layout.tile(t).unwrap();
@@ -291,13 +293,23 @@ fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
         "{name}: frames of {median} bytes (median) before the request at {asked_at}, \
          then {burst:?}"
     );
-    let (burst_ts, _) = burst.expect("no intra burst after the request");
-    assert!(
-        burst_ts - asked_at <= CLOCK,
-        "the burst came {} ms after the request",
-        (burst_ts - asked_at) / 90
-    );
-    if codec != VideoCodecOut::H261 {
+    if codec == VideoCodecOut::H261 {
+        // H.261's picture header has no I/P flag: the intra picture shows as a burst.
+        let after: Vec<usize> = sizes
+            .range(asked_at + 1..)
+            .map(|(_, n)| *n)
+            .take(12)
+            .collect();
+        let (burst_ts, _) =
+            burst.unwrap_or_else(|| panic!("no intra burst after the request: {after:?}"));
+        assert!(
+            burst_ts - asked_at <= CLOCK,
+            "the burst came {} ms after the request",
+            (burst_ts - asked_at) / 90
+        );
+    } else {
+        // H.263 says so in its picture header (PTYPE / PLUSPTYPE). A burst is not asked for:
+        // an I-picture of flat tiles can be small next to the P-pictures of a busy encoder.
         let intra = log
             .iter()
             .find(|(ts, _, p)| *ts > asked_at && picture_type(codec, p) == Some(PictureType::Intra))
@@ -308,7 +320,6 @@ fn itu_composite(codec: VideoCodecOut, format: PictureFormat, name: &str) {
             (intra - asked_at) / 90
         );
         assert!(intra - asked_at <= CLOCK);
-        assert_eq!(intra, burst_ts, "the burst is the I-picture");
     }
     wait_until("the late decoder to show the tiles", 10, || {
         late.latest().is_some_and(|f| tiles_right(&f, &layout, 10))

@@ -5,6 +5,7 @@
 
 pub mod baresip;
 pub mod demo;
+pub mod mangle;
 pub mod sip_udp;
 pub mod sipp;
 pub mod tls;
