@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::demo::Demo;
 use common::eventually;
 use common::mangle::{bit_flips, garbage, payload_type, ssrc, truncation};
-use node::demo::vtc::{Vtc, VtcOptions};
+use node::demo::vtc::{Vtc, VtcOptions, VtcVideo};
 use pipelines::peers::{Pattern, RtpSource};
 use serde_json::Value;
 
@@ -246,6 +246,61 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
         during.up >= 0.85 * baseline.up && during.down >= 0.85 * baseline.down,
         "beyond the level: the healthy call fell from {baseline:?} to {during:?}"
     );
+
+    // Corrupt H.263: the broken call hangs up and an H.263+ room system calls in its place;
+    // bit flips, then truncated packets. It recovers at its next intra picture; the healthy
+    // call does not notice.
+    let mut broken = Arc::try_unwrap(broken).expect("nothing else holds the broken call");
+    let bye = tokio::task::spawn_blocking(move || broken.hang_up())
+        .await
+        .unwrap();
+    assert_eq!(bye, Ok(200), "the broken call hangs up");
+    let h263 = {
+        let (sip, long_id) = (demo.sip, demo.long_id.clone());
+        let options = VtcOptions {
+            video: VtcVideo::H263Plus,
+            ..options
+        };
+        tokio::task::spawn_blocking(move || Vtc::call_with(sip, &long_id, &options).unwrap())
+            .await
+            .unwrap()
+    };
+    let h263_pid = eventually(Duration::from_secs(10), || async {
+        demo.gateways(Some("STATE_JOINED")).await.len() == 2
+    })
+    .await;
+    assert!(h263_pid, "the H.263+ call joined");
+    let h263_pid = demo
+        .gateways(Some("STATE_JOINED"))
+        .await
+        .iter()
+        .filter_map(|p| p["participantId"].as_i64())
+        .find(|pid| *pid != healthy_pid && *pid != broken_pid)
+        .expect("the H.263+ gateway");
+    let flowing = eventually(Duration::from_secs(10), || async {
+        meet_frames(&demo, h263_pid).await > 30
+    })
+    .await;
+    assert!(flowing, "the H.263+ call's video reaches Meet");
+    for (name, mangler) in [
+        ("H.263+ bit flips", bit_flips()),
+        ("truncated H.263+ packets", truncation()),
+    ] {
+        h263.set_video_mangler(Some(mangler));
+        let during = rates(&demo, healthy_pid, &healthy, Duration::from_secs(3)).await;
+        h263.set_video_mangler(None);
+        println!("{name}: the healthy call during it {during:?}");
+        assert!(
+            during.up >= 0.85 * baseline.up && during.down >= 0.85 * baseline.down,
+            "{name}: the healthy call fell from {baseline:?} to {during:?}"
+        );
+        let before = meet_frames(&demo, h263_pid).await;
+        let recovered = eventually(Duration::from_secs(8), || async {
+            meet_frames(&demo, h263_pid).await >= before + 30
+        })
+        .await;
+        assert!(recovered, "{name}: the H.263+ call's video did not resume");
+    }
 
     // The healthy call is still up and still carries media both ways; nothing panicked.
     let after = rates(&demo, healthy_pid, &healthy, Duration::from_secs(2)).await;
