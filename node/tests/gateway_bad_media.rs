@@ -29,17 +29,6 @@ fn count_panics() {
     }));
 }
 
-/// Frames of the `f` layer Meet has received from gateway participant `pid`.
-async fn meet_frames(demo: &Demo, pid: i64) -> u64 {
-    demo.media(pid).await["layers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|l: &&Value| l["rid"] == "f")
-        .and_then(|l| l["frames"].as_u64())
-        .unwrap_or(0)
-}
-
 /// What one call does over a window: frames per second Meet got from it, and frames per
 /// second its room system decoded from the node.
 #[derive(Debug, Clone, Copy)]
@@ -50,12 +39,12 @@ struct Rates {
 
 async fn rates(demo: &Demo, pid: i64, vtc: &Vtc, window: Duration) -> Rates {
     let (up0, down0, t0) = (
-        meet_frames(demo, pid).await,
+        demo.layer_frames(pid, "f").await,
         vtc.video().frames(),
         Instant::now(),
     );
     tokio::time::sleep(window).await;
-    let (up1, down1) = (meet_frames(demo, pid).await, vtc.video().frames());
+    let (up1, down1) = (demo.layer_frames(pid, "f").await, vtc.video().frames());
     let seconds = t0.elapsed().as_secs_f64();
     Rates {
         up: (up1 - up0) as f64 / seconds,
@@ -135,7 +124,8 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
         })));
     }
     let flowing = eventually(Duration::from_secs(20), || async {
-        meet_frames(&demo, healthy_pid).await > 30 && meet_frames(&demo, broken_pid).await > 30
+        demo.layer_frames(healthy_pid, "f").await > 30
+            && demo.layer_frames(broken_pid, "f").await > 30
     })
     .await;
     assert!(flowing, "both calls' video reaches Meet");
@@ -202,9 +192,9 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
             "{name}: the healthy call fell from {baseline:?} to {during:?}"
         );
         // The broken call recovers at its next keyframe (its source sends one every 2 s).
-        let before = meet_frames(&demo, broken_pid).await;
+        let before = demo.layer_frames(broken_pid, "f").await;
         let recovered = eventually(Duration::from_secs(8), || async {
-            meet_frames(&demo, broken_pid).await >= before + 30
+            demo.layer_frames(broken_pid, "f").await >= before + 30
         })
         .await;
         assert!(recovered, "{name}: the broken call's video did not resume");
@@ -221,11 +211,11 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
         Box::new(move |p| raw.send_video_raw(p)),
     )
     .unwrap();
-    let broken_before = meet_frames(&demo, broken_pid).await;
+    let broken_before = demo.layer_frames(broken_pid, "f").await;
     let during = rates(&demo, healthy_pid, &healthy, Duration::from_secs(3)).await;
     // The node takes it (within its own 4.1 decoder) and the layers keep their sizes.
     let went_on = eventually(Duration::from_secs(5), || async {
-        meet_frames(&demo, broken_pid).await >= broken_before + 30
+        demo.layer_frames(broken_pid, "f").await >= broken_before + 30
     })
     .await;
     let f = demo.media(broken_pid).await["layers"]
@@ -278,7 +268,7 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
         .find(|pid| *pid != healthy_pid && *pid != broken_pid)
         .expect("the H.263+ gateway");
     let flowing = eventually(Duration::from_secs(10), || async {
-        meet_frames(&demo, h263_pid).await > 30
+        demo.layer_frames(h263_pid, "f").await > 30
     })
     .await;
     assert!(flowing, "the H.263+ call's video reaches Meet");
@@ -294,9 +284,9 @@ async fn bad_media_on_one_call_never_reaches_the_other() {
             during.up >= 0.85 * baseline.up && during.down >= 0.85 * baseline.down,
             "{name}: the healthy call fell from {baseline:?} to {during:?}"
         );
-        let before = meet_frames(&demo, h263_pid).await;
+        let before = demo.layer_frames(h263_pid, "f").await;
         let recovered = eventually(Duration::from_secs(8), || async {
-            meet_frames(&demo, h263_pid).await >= before + 30
+            demo.layer_frames(h263_pid, "f").await >= before + 30
         })
         .await;
         assert!(recovered, "{name}: the H.263+ call's video did not resume");

@@ -139,9 +139,9 @@ async fn row(video: VtcVideo, audio: VtcAudio, media_base: u16, size: (u32, u32)
             vtc.set_video_mangler(Some(mangler));
             tokio::time::sleep(Duration::from_secs(2)).await;
             vtc.set_video_mangler(None);
-            let before = f_frames(&demo, gateway).await;
+            let before = demo.layer_frames(gateway, "f").await;
             let resumed = eventually(Duration::from_secs(8), || async {
-                f_frames(&demo, gateway).await >= before + 30
+                demo.layer_frames(gateway, "f").await >= before + 30
             })
             .await;
             assert!(
@@ -155,17 +155,6 @@ async fn row(video: VtcVideo, audio: VtcAudio, media_base: u16, size: (u32, u32)
         );
     }
     drop((vtc, green));
-}
-
-/// Frames of the `f` layer Meet has received from gateway participant `pid`.
-async fn f_frames(demo: &Demo, pid: i64) -> u64 {
-    demo.media(pid).await["layers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|l: &&Value| l["rid"] == "f")
-        .and_then(|l| l["frames"].as_u64())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,17 +13,6 @@ use common::eventually;
 use node::demo::vtc::{Vtc, VtcOptions};
 use serde_json::Value;
 
-/// Frames of the `f` layer Meet has received from gateway participant `pid`.
-async fn meet_frames(demo: &Demo, pid: i64) -> u64 {
-    demo.media(pid).await["layers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|l: &&Value| l["rid"] == "f")
-        .and_then(|l| l["frames"].as_u64())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_re_invite_with_new_keys_re_keys_both_directions() {
     let demo = Demo::start(29_300, "").await;
@@ -41,7 +30,7 @@ async fn a_re_invite_with_new_keys_re_keys_both_directions() {
         .as_i64()
         .unwrap();
     let flowing = eventually(Duration::from_secs(20), || async {
-        meet_frames(&demo, pid).await > 30 && vtc.video().frames() > 30
+        demo.layer_frames(pid, "f").await > 30 && vtc.video().frames() > 30
     })
     .await;
     assert!(flowing, "media both ways before the re-key");
@@ -55,11 +44,11 @@ async fn a_re_invite_with_new_keys_re_keys_both_directions() {
     .unwrap();
     vtc = vtc_back;
     assert_eq!(status, Ok(200));
-    let (up, down) = (meet_frames(&demo, pid).await, vtc.video().frames());
+    let (up, down) = (demo.layer_frames(pid, "f").await, vtc.video().frames());
 
     // Room system → node: only the new keys protect what it sends now.
     let uplink = eventually(Duration::from_secs(8), || async {
-        meet_frames(&demo, pid).await >= up + 60
+        demo.layer_frames(pid, "f").await >= up + 60
     })
     .await;
     assert!(uplink, "Meet gets no video after the re-key");

@@ -60,16 +60,7 @@ fn png_path(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-const COLOURS: [[u8; 3]; 8] = [
-    [220, 40, 40],   // 0 main: red
-    [40, 200, 40],   // 1 green
-    [40, 60, 220],   // 2 blue
-    [230, 220, 40],  // 3 yellow
-    [40, 210, 220],  // 4 cyan
-    [210, 50, 210],  // 5 magenta
-    [240, 140, 30],  // 6 orange
-    [180, 180, 180], // 7 grey, the 4:3 source
-];
+use downlink_media::TILE_COLOURS as COLOURS;
 
 /// Eight VP8 sources on the eight tiles: every tile centre has its colour, the 4:3 source has
 /// black pillarbox bars; then all inputs stop and the output keeps 30 fps with every tile frozen

@@ -79,16 +79,7 @@ fn source(tile: usize, ssrc: Option<u32>, name: &str) -> TileSource {
     }
 }
 
-const COLOURS: [[u8; 3]; 8] = [
-    [220, 40, 40],   // 0 main: red
-    [40, 200, 40],   // 1 green
-    [40, 60, 220],   // 2 blue
-    [230, 220, 40],  // 3 yellow
-    [40, 210, 220],  // 4 cyan
-    [210, 50, 210],  // 5 magenta
-    [240, 140, 30],  // 6 orange
-    [180, 180, 180], // 7 grey
-];
+use downlink_media::TILE_COLOURS as COLOURS;
 
 const NAMES: [&str; 8] = [
     "Ada Lovelace",

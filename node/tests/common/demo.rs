@@ -100,6 +100,17 @@ impl Demo {
             .clone()
     }
 
+    /// Frames Meet has received on layer `rid` from gateway participant `pid` (0 before any).
+    pub async fn layer_frames(&self, pid: i64, rid: &str) -> u64 {
+        self.media(pid).await["layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["rid"] == rid)
+            .and_then(|l| l["frames"].as_u64())
+            .unwrap_or(0)
+    }
+
     /// The sim's events of type `kind`.
     pub async fn events(&self, kind: &str) -> Vec<Value> {
         self.sim_get("/sim/events").await["events"]

@@ -263,3 +263,15 @@ pub fn thread_names() -> Vec<String> {
         .map(|s| s.trim().to_string())
         .collect()
 }
+
+/// One colour per tile of the 1+7 layout (0 the main tile), all told apart by pixels.
+pub const TILE_COLOURS: [[u8; 3]; 8] = [
+    [220, 40, 40],   // 0 main: red
+    [40, 200, 40],   // 1 green
+    [40, 60, 220],   // 2 blue
+    [230, 220, 40],  // 3 yellow
+    [40, 210, 220],  // 4 cyan
+    [210, 50, 210],  // 5 magenta
+    [240, 140, 30],  // 6 orange
+    [180, 180, 180], // 7 grey
+];
