@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
 pub mod baresip;
+pub mod caller;
 pub mod demo;
 pub mod mangle;
 pub mod sip_udp;
