@@ -59,6 +59,32 @@ fn sha256_fingerprint(der: &[u8]) -> String {
     hex.join(":")
 }
 
+/// The SHA-256 fingerprint (RFC 8122 form) of the first certificate in `pem`; `None` when
+/// there is none.
+pub(crate) fn pem_fingerprint(pem: &str) -> Option<String> {
+    use base64::Engine as _;
+    let body = pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)?
+        .split("-----END CERTIFICATE-----")
+        .next()?;
+    let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    Some(sha256_fingerprint(&der))
+}
+
+/// The SHA-256 fingerprints an SDP declares (`a=fingerprint:sha-256 …`), upper case.
+pub(crate) fn sdp_fingerprints(sdp: &str) -> Vec<String> {
+    sdp.lines()
+        .filter_map(|line| line.trim_end().strip_prefix("a=fingerprint:"))
+        .filter_map(|rest| rest.split_once(' '))
+        .filter(|(algorithm, _)| algorithm.eq_ignore_ascii_case("sha-256"))
+        .map(|(_, hash)| hash.trim().to_ascii_uppercase())
+        .collect()
+}
+
 /// Replaces every `a=fingerprint:` line of `sdp` with `a=fingerprint:sha-256 <fingerprint>`.
 pub(crate) fn rewrite_fingerprints(sdp: &str, fingerprint: &str) -> String {
     map_lines(sdp, |line| {
@@ -99,6 +125,21 @@ mod tests {
         assert!(cert.pem().contains("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(cert.fingerprint().len(), 32 * 3 - 1);
         assert!(!format!("{cert:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn a_pem_certificate_has_the_fingerprint_of_its_der() {
+        let cert = DtlsCertificate::generate().unwrap();
+        assert_eq!(
+            pem_fingerprint(cert.pem()).as_deref(),
+            Some(cert.fingerprint())
+        );
+        assert_eq!(pem_fingerprint("no certificate"), None);
+        let sdp = format!(
+            "v=0\r\na=fingerprint:sha-256 {}\r\na=fingerprint:sha-1 AA\r\n",
+            cert.fingerprint().to_ascii_lowercase()
+        );
+        assert_eq!(sdp_fingerprints(&sdp), vec![cert.fingerprint().to_owned()]);
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub enum KeyframeOutcome {
 pub enum MediaEvent {
     /// The Meet leg's connection state changed.
     ConnectionState(ConnectionState),
+    /// Meet's DTLS certificate is not the one its answer named (RFC 8842 §5): someone else
+    /// answered the handshake. The transport is not to be used: the call ends.
+    PeerCertificateMismatch {
+        /// The SHA-256 fingerprint of the certificate presented, if there was one.
+        presented: Option<String>,
+    },
     /// A data channel opened.
     DataChannelOpen {
         /// Its label.

@@ -20,7 +20,9 @@ use gst::glib;
 use gst::prelude::*;
 use gst_webrtc::{WebRTCDataChannel, WebRTCRTPTransceiverDirection};
 
-use crate::dtls_cert::{DtlsCertificate, map_lines, rewrite_fingerprints};
+use crate::dtls_cert::{
+    DtlsCertificate, map_lines, pem_fingerprint, rewrite_fingerprints, sdp_fingerprints,
+};
 use crate::error::PipelineError;
 use crate::events::{ConnectionState, KeyframeCause, KeyframeOutcome, MediaEvent};
 use crate::keyframes::{KeyframeLimiter, KeyframeStats};
@@ -56,6 +58,10 @@ struct Shared {
     meet_requests: Mutex<MeetRequests>,
     /// Frames out of each layer's encoder, in layer order.
     layer_frames: Vec<std::sync::atomic::AtomicU64>,
+    /// When anything last came from Meet on the ICE transport (DTLS, SRTP, SRTCP: what
+    /// libnice hands up), as milliseconds after `created` plus one; 0 while nothing has.
+    last_received_ms: std::sync::atomic::AtomicU64,
+    created: Instant,
 }
 
 /// The least time between two keyframe requests toward Meet for one stream: 500 ms. A
@@ -263,7 +269,10 @@ impl MeetLeg {
                 .iter()
                 .map(|_| std::sync::atomic::AtomicU64::new(0))
                 .collect(),
+            last_received_ms: std::sync::atomic::AtomicU64::new(0),
+            created: Instant::now(),
         });
+        watch_transport(&webrtc, &shared)?;
         connect_webrtc_signals(&webrtc, &shared);
         for (index, layer) in graph.layers.iter().enumerate() {
             watch_encoder(&layer.encoder, index, &shared);
@@ -413,6 +422,45 @@ impl MeetLeg {
             gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, message);
         promise_reply(&self.webrtc, "set-remote-description", Some(&answer))?;
         self.hook_feedback();
+        self.verify_peer_certificate(sdp)
+    }
+
+    /// Checks Meet's DTLS certificate against the fingerprint of its answer (RFC 8842 §5)
+    /// once the handshake is done: webrtcbin 1.22 takes any certificate. A mismatch is a
+    /// failed transport (someone else answered the handshake): the call ends. An answer
+    /// without a SHA-256 fingerprint is refused at once.
+    fn verify_peer_certificate(&self, sdp: &str) -> Result<(), PipelineError> {
+        let expected = sdp_fingerprints(sdp);
+        if expected.is_empty() {
+            return Err(PipelineError::Sdp(
+                "the answer has no a=fingerprint:sha-256".into(),
+            ));
+        }
+        let transport = self
+            .webrtc
+            .emit_by_name::<Option<gst_webrtc::WebRTCRTPTransceiver>>("get-transceiver", &[&0i32])
+            .and_then(|t| t.property::<Option<gst_webrtc::WebRTCRTPReceiver>>("receiver"))
+            .and_then(|r| r.property::<Option<gst_webrtc::WebRTCDTLSTransport>>("transport"))
+            .ok_or_else(|| PipelineError::Negotiation("no DTLS transport".into()))?;
+        let weak = Arc::downgrade(&self.shared);
+        let check = move |transport: &gst_webrtc::WebRTCDTLSTransport| {
+            let state = transport.property::<gst_webrtc::WebRTCDTLSTransportState>("state");
+            if state != gst_webrtc::WebRTCDTLSTransportState::Connected {
+                return;
+            }
+            let presented = transport
+                .property::<Option<String>>("remote-certificate")
+                .as_deref()
+                .and_then(pem_fingerprint);
+            if presented.as_ref().is_some_and(|p| expected.contains(p)) {
+                return;
+            }
+            if let Some(shared) = weak.upgrade() {
+                shared.emit(MediaEvent::PeerCertificateMismatch { presented });
+            }
+        };
+        check(&transport);
+        transport.connect_notify(Some("state"), move |transport, _| check(transport));
         Ok(())
     }
 
@@ -565,6 +613,18 @@ impl MeetLeg {
         Ok(())
     }
 
+    /// How long since anything last came from Meet on the ICE transport (media, RTCP, DTLS);
+    /// `None` while nothing has. Meet sends RTCP receiver reports for the layers it takes
+    /// several times a second, so silence here means the far end or the path is gone.
+    pub fn idle_for(&self) -> Option<Duration> {
+        let last = self.shared.last_received_ms.load(Ordering::Relaxed);
+        let at = self
+            .shared
+            .created
+            .checked_add(Duration::from_millis(last.checked_sub(1)?))?;
+        Some(Instant::now().saturating_duration_since(at))
+    }
+
     /// Stops the pipeline and releases everything it holds. Also done on drop.
     pub fn close(mut self) {
         self.shutdown();
@@ -607,6 +667,52 @@ fn install_certificate(webrtc: &gst::Element, cert: &DtlsCertificate) -> Result<
         }
         for decoder in found {
             decoder.set_property("pem", pem.as_str());
+        }
+    });
+    Ok(())
+}
+
+/// Notes the time of every buffer libnice hands up (each `nicesrc` webrtcbin creates, found
+/// as it is added): [`MeetLeg::idle_for`].
+fn watch_transport(webrtc: &gst::Element, shared: &Arc<Shared>) -> Result<(), PipelineError> {
+    let bin = webrtc
+        .downcast_ref::<gst::Bin>()
+        .ok_or_else(|| PipelineError::Build("webrtcbin is not a bin".into()))?;
+    let weak = Arc::downgrade(shared);
+    let probe = move |element: &gst::Element| {
+        let Some(pad) = element.static_pad("src") else {
+            return;
+        };
+        let weak = weak.clone();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, _| {
+                if let Some(shared) = weak.upgrade() {
+                    let ms =
+                        u64::try_from(shared.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    shared
+                        .last_received_ms
+                        .store(ms.saturating_add(1), Ordering::Relaxed);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    };
+    let is_nicesrc = |element: &gst::Element| {
+        element
+            .factory()
+            .is_some_and(|f| f.name().as_str() == "nicesrc")
+    };
+    // A bin may arrive with its nicesrc already inside it: look through it too.
+    bin.connect_deep_element_added(move |_, _, element| {
+        if is_nicesrc(element) {
+            probe(element);
+        } else if let Some(inner) = element.downcast_ref::<gst::Bin>() {
+            for child in inner.iterate_recurse().into_iter().flatten() {
+                if is_nicesrc(&child) {
+                    probe(&child);
+                }
+            }
         }
     });
     Ok(())

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::clock::ClockMode;
 use super::error::{ApiError, ApiResult, parse_body};
 use super::state::Shared;
-use crate::model::{EventKind, FailConnect, Faults, SimError, unix_ms};
+use crate::model::{EventKind, FailConnect, Faults, MediaFaults, SimError, unix_ms};
 
 /// Query of the event log.
 #[derive(Debug, Default, Deserialize)]
@@ -100,7 +100,7 @@ pub(super) async fn faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
 }
 
 /// `POST /sim/faults` `{"delayAnswerMs"?,"dropChannel"?,"failConnect"?:{"status","reason",
-/// "times"?},"expireTokensNow"?}` → the faults in force. Replaces the set (absent = off),
+/// "times"?},"expireTokensNow"?,"blackholeMedia"?,"badFingerprint"?}` → the faults in force. Replaces the set (absent = off),
 /// except that an earlier `expireTokensNow` stays until `DELETE /sim/faults`.
 pub(super) async fn set_faults(
     State(shared): State<Arc<Shared>>,
@@ -113,6 +113,8 @@ pub(super) async fn set_faults(
         drop_channel: Option<String>,
         fail_connect: Option<FailConnect>,
         expire_tokens_now: bool,
+        blackhole_media: bool,
+        bad_fingerprint: bool,
     }
     let s: Set = parse_body(&body)?;
     let faults = shared.run(|model, now| {
@@ -121,6 +123,10 @@ pub(super) async fn set_faults(
             s.drop_channel,
             s.fail_connect,
             s.expire_tokens_now,
+            MediaFaults {
+                blackhole: s.blackhole_media,
+                bad_fingerprint: s.bad_fingerprint,
+            },
             now,
         )
     })?;

@@ -23,7 +23,9 @@ pub(super) async fn run(socket: UdpSocket, shared: Arc<Shared>) -> io::Result<()
         let outgoing = tokio::select! {
             received = socket.recv_from(&mut buf) => match received {
                 Ok((n, source)) => pump(&shared, |core| {
-                    core.media.handle_datagram(source, &buf[..n], Instant::now());
+                    if !core.model.faults().blackhole_media {
+                        core.media.handle_datagram(source, &buf[..n], Instant::now());
+                    }
                 }),
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Vec::new(),
                 Err(e) => return Err(e),
@@ -48,5 +50,9 @@ fn pump(shared: &Shared, f: impl FnOnce(&mut super::state::Core)) -> Vec<Datagra
     f(&mut core);
     let now = core.clock.now();
     core.drain(now);
-    std::iter::from_fn(|| core.media.poll_datagram()).collect()
+    let blackhole = core.model.faults().blackhole_media;
+    let outgoing: Vec<Datagram> = std::iter::from_fn(|| core.media.poll_datagram()).collect();
+    // Made and dropped under `blackholeMedia`: the peers hear nothing, as from a simulator
+    // that is gone.
+    if blackhole { Vec::new() } else { outgoing }
 }

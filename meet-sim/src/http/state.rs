@@ -178,7 +178,11 @@ impl Shared {
             let pid = outcome.participant_id;
             match core.media.accept(pid, offer, gateway, Instant::now()) {
                 Ok((answer, ssrcs)) => {
-                    outcome.answer = answer;
+                    outcome.answer = if core.model.faults().bad_fingerprint {
+                        wrong_fingerprint(&answer)
+                    } else {
+                        answer
+                    };
                     core.model.set_video_ssrcs(pid, ssrcs);
                     Ok(outcome)
                 }
@@ -196,5 +200,42 @@ impl Shared {
         drop(core);
         self.wake.notify_one();
         result
+    }
+}
+
+/// `answer` with every `a=fingerprint:` value changed (each hex digit of the hash moved on
+/// by one): the `badFingerprint` fault.
+fn wrong_fingerprint(answer: &str) -> String {
+    answer
+        .split_inclusive('\n')
+        .map(|line| {
+            let Some((algorithm, hash)) = line
+                .strip_prefix("a=fingerprint:")
+                .and_then(|rest| rest.split_once(' '))
+            else {
+                return line.to_owned();
+            };
+            let shifted: String = hash
+                .chars()
+                .map(|c| {
+                    c.to_digit(16)
+                        .and_then(|d| std::char::from_digit((d + 1) % 16, 16))
+                        .map_or(c, |h| h.to_ascii_uppercase())
+                })
+                .collect();
+            format!("a=fingerprint:{algorithm} {shifted}")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_wrong_fingerprint_differs_in_every_hex_digit() {
+        let answer = "v=0\r\na=fingerprint:sha-256 0A:F9\r\na=setup:passive\r\n";
+        assert_eq!(
+            super::wrong_fingerprint(answer),
+            "v=0\r\na=fingerprint:sha-256 1B:0A\r\na=setup:passive\r\n"
+        );
     }
 }

@@ -39,6 +39,24 @@ pub struct Faults {
     /// Gateway tokens issued (`iat`) at or before this second are refused as expired: set
     /// by `expireTokensNow`.
     pub tokens_expired_up_to_unix_s: Option<u64>,
+    /// The media plane neither receives nor sends anything (`blackholeMedia`): to every
+    /// peer the simulator is unreachable, as after a crash or a network cut, while its
+    /// control API still answers.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub blackhole_media: bool,
+    /// Answers carry a DTLS fingerprint that is not the simulator's (`badFingerprint`): the
+    /// peer's DTLS handshake fails.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bad_fingerprint: bool,
+}
+
+/// The media faults of [`Faults`]: `blackholeMedia` and `badFingerprint`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MediaFaults {
+    /// [`Faults::blackhole_media`].
+    pub blackhole: bool,
+    /// [`Faults::bad_fingerprint`].
+    pub bad_fingerprint: bool,
 }
 
 impl SimModel {
@@ -55,6 +73,7 @@ impl SimModel {
         drop_channel: Option<String>,
         fail_connect: Option<FailConnect>,
         expire_tokens_now: bool,
+        media: MediaFaults,
         now: SystemTime,
     ) -> Result<Faults, SimError> {
         let now = self.step(now);
@@ -76,6 +95,8 @@ impl SimModel {
             drop_channel,
             fail_connect,
             tokens_expired_up_to_unix_s: expired_up_to,
+            blackhole_media: media.blackhole,
+            bad_fingerprint: media.bad_fingerprint,
         };
         self.log_faults(now);
         Ok(self.faults.clone())

@@ -60,7 +60,7 @@ pub use enrollment::{
 };
 pub use error::{RpcCode, SimError};
 pub use events::{Event, EventKind};
-pub use faults::{FailConnect, Faults};
+pub use faults::{FailConnect, Faults, MediaFaults};
 pub use ids::{
     MAX_SHORT_ID_LEN, MIN_SHORT_ID_LEN, is_long_id, is_meeting_code, is_short_id,
     normalize_meeting_code,

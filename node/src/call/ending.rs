@@ -18,6 +18,9 @@ pub(crate) enum CallEnding {
     CallerCancelled,
     /// The caller never ACKed our 2xx, or its session timer ran out or failed.
     CallerLost,
+    /// The room system sent no RTP for `media.rtp_timeout` once answered: it is gone (or
+    /// its media path is). The node leaves the conference and says so in a BYE.
+    CallerSilent,
     /// The Meet side ended it, or refused it (through `MeetSession`'s one mapping).
     Meet(SessionOutcome),
     /// The media pipelines failed (a GStreamer element error, a panic in a pipeline thread).
@@ -54,6 +57,7 @@ impl CallEnding {
                 sip(outcome.reason_cause(), outcome.reason_text()),
             ),
             Self::MediaFailed => (503, sip(503, "Media failure")),
+            Self::CallerSilent => (408, sip(408, "No media from the room system")),
             // Q.850 16: normal call clearing.
             Self::Shutdown => (480, Reason::q850(16).with_text("Node shutting down")),
         };
@@ -71,7 +75,9 @@ impl CallEnding {
             Self::CallerHungUp | Self::Shutdown => CallOutcome::Completed,
             Self::Meet(outcome) if answered && outcome.is_normal_end() => CallOutcome::Completed,
             Self::Meet(_) if !answered => CallOutcome::Rejected,
-            Self::Meet(_) | Self::CallerLost | Self::MediaFailed => CallOutcome::Failed,
+            Self::Meet(_) | Self::CallerLost | Self::CallerSilent | Self::MediaFailed => {
+                CallOutcome::Failed
+            }
         }
     }
 
@@ -81,6 +87,7 @@ impl CallEnding {
             Self::CallerHungUp => "caller_hung_up",
             Self::CallerCancelled => "caller_cancelled",
             Self::CallerLost => "caller_lost",
+            Self::CallerSilent => "caller_silent",
             Self::Meet(outcome) => outcome.label(),
             Self::MediaFailed => "media_failed",
             Self::Shutdown => "shutdown",
@@ -128,5 +135,11 @@ mod tests {
             LegEnding::Reject { status: 480, reason } if reason.to_string().starts_with("Q.850;cause=16")
         ));
         assert_eq!(CallEnding::MediaFailed.label(), "media_failed");
+        assert!(matches!(
+            CallEnding::CallerSilent.leg(true),
+            LegEnding::Bye { reason } if reason.to_string()
+                == "SIP;cause=408;text=\"No media from the room system\""
+        ));
+        assert_eq!(CallEnding::CallerSilent.outcome(true), CallOutcome::Failed);
     }
 }

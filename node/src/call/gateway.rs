@@ -210,6 +210,24 @@ impl GatewayCall {
         self.drain();
     }
 
+    /// Whether the room system has been answered (the 2xx went out).
+    pub(crate) fn is_answered(&self) -> bool {
+        self.answered
+    }
+
+    /// The room system has sent no RTP for the media timeout: the call ends, the conference
+    /// is left.
+    pub(crate) fn on_caller_silent(&mut self, now: Instant) {
+        self.end(CallEnding::CallerSilent, now);
+        self.drain();
+    }
+
+    /// Nothing has come from Meet on the transport for the Meet timeout: Meet (or the path
+    /// to it) is gone, as if the transport had failed.
+    pub(crate) fn on_meet_silent(&mut self, now: Instant) {
+        self.on_transport_failed(now);
+    }
+
     /// A media pipeline failed: the call ends (only this call).
     pub(crate) fn on_media_failed(&mut self, now: Instant) {
         self.end(CallEnding::MediaFailed, now);

@@ -372,3 +372,85 @@ fn shutdown_while_waiting_in_the_lobby_answers_480() {
     call.on_data(DataChannel::SessionControl, JOINED, now);
     assert!(legs(&outputs(&mut call)).is_empty());
 }
+
+/// The room system's session timer ran out (RFC 4028: no refresh in time): the node leaves
+/// the conference; the leg is already over, so nothing more goes to it.
+#[test]
+fn an_expired_session_timer_leaves_the_conference() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_leg(&LegEvent::Ended(LegEnd::SessionExpired), now);
+    let out = outputs(&mut call);
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            CallOutput::SendData(DataChannel::SessionControl, text) if text.contains("leave")
+        )),
+        "{out:?}"
+    );
+    assert!(legs(&out).is_empty(), "the leg ended itself");
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CLIENT_LEFT"),
+        now,
+    );
+    assert_eq!(
+        ended(&outputs(&mut call)),
+        Some((CallEnding::CallerLost, CallOutcome::Failed))
+    );
+}
+
+/// No RTP from the room system: a BYE with its `Reason`, then the conference is left.
+#[test]
+fn a_silent_caller_gets_a_bye_and_the_gateway_leaves() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    assert!(call.is_answered());
+    call.on_caller_silent(now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Bye { reason })] if reason.cause == Some(408)
+        ),
+        "{out:?}"
+    );
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CLIENT_LEFT"),
+        now,
+    );
+    assert_eq!(
+        ended(&outputs(&mut call)),
+        Some((CallEnding::CallerSilent, CallOutcome::Failed))
+    );
+}
+
+/// Meet went silent on the transport: the call ends as "Meet unavailable" with a BYE.
+#[test]
+fn a_silent_meet_ends_the_call_as_unavailable() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    outputs(&mut call);
+    call.on_meet_silent(now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Bye { reason })] if reason.cause == Some(503)
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        ended(&out),
+        Some((
+            CallEnding::Meet(SessionOutcome::Unavailable),
+            CallOutcome::Failed
+        ))
+    );
+}

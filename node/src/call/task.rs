@@ -57,7 +57,23 @@ pub(crate) struct CallPlan {
     /// when the task ends.
     pub(crate) ports: Vec<PortPair>,
     pub(crate) commands: LegCommands,
+    /// When the call gives up on a silent side ([`Liveness`]).
+    pub(crate) liveness: Liveness,
 }
+
+/// How long each side may be silent before the call ends (`media.rtp_timeout`,
+/// `media.meet_timeout`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Liveness {
+    /// No RTP from the room system for this long once answered; `None`: never checked.
+    pub(crate) rtp_timeout: Option<std::time::Duration>,
+    /// Nothing in on the Meet transport for this long, once something has come.
+    pub(crate) meet_timeout: std::time::Duration,
+}
+
+/// How often the task looks at both sides' silence: a quarter of a second, so that a side
+/// that vanished is noticed well within a second of its timeout.
+const LIVENESS_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Counts a call's media plane in `tcn_media_graphs_active` for as long as it lives (a
 /// guard, so that every ending path, a panic included, takes it out again).
@@ -149,6 +165,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         downlink_spec,
         ports: _ports,
         commands,
+        liveness,
     } = plan;
     let mut call = GatewayCall::new(settings, Instant::now());
     let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
@@ -165,6 +182,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     figures_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut published = figures::Published::default();
     let mut draining = false;
+    let mut liveness_tick = tokio::time::interval(LIVENESS_CHECK);
+    liveness_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // When the room system was answered: its silence counts from then.
+    let mut answered_at: Option<Instant> = None;
 
     loop {
         while let Some(output) = call.poll_output() {
@@ -304,6 +325,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                             call.on_data(channel, &text, now);
                         }
                     }
+                    MediaEvent::PeerCertificateMismatch { presented } => {
+                        warn!(?presented, "Meet's DTLS certificate does not match its answer");
+                        call.on_transport_failed(now);
+                    }
                     MediaEvent::DataChannelClosed { .. }
                     | MediaEvent::ConnectionState(pipelines::ConnectionState::Failed) => {
                         call.on_transport_failed(now);
@@ -336,6 +361,26 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         &metrics,
                         &mut published,
                     );
+                }
+            }
+            _ = liveness_tick.tick() => {
+                let now = Instant::now();
+                if answered_at.is_none() && call.is_answered() {
+                    answered_at = Some(now);
+                }
+                if let (Some(timeout), Some(since), Some(vtc)) =
+                    (liveness.rtp_timeout, answered_at, &_vtc_media)
+                    && vtc.rtp_idle_for(now).min(now - since) >= timeout
+                {
+                    warn!(?timeout, "no RTP from the room system: ending the call");
+                    call.on_caller_silent(now);
+                }
+                if let Some(idle) = leg.as_ref().and_then(|leg| leg.idle_for())
+                    && idle >= liveness.meet_timeout
+                    && !call.is_ended()
+                {
+                    warn!(?idle, "nothing from Meet on the transport: ending the call");
+                    call.on_meet_silent(now);
                 }
             }
             () = licence.end_requested(), if !draining => {

@@ -251,6 +251,7 @@ pub(crate) struct VtcMedia {
     /// One handle per stream, in plan order.
     pub(crate) handles: Vec<VtcStreamHandle>,
     streams: Vec<Arc<Stream>>,
+    started: Instant,
     _tasks: MediaTasks,
 }
 
@@ -362,8 +363,22 @@ impl VtcMedia {
                 })
                 .collect(),
             streams,
+            started: Instant::now(),
             _tasks: tasks,
         })
+    }
+
+    /// How long the room system has sent nothing on any RTP socket of the call (since the
+    /// sockets were bound, when it never has): the call's media timeout reads it.
+    pub(crate) fn rtp_idle_for(&self, now: Instant) -> Duration {
+        self.streams
+            .iter()
+            .map(|stream| {
+                let last = lock(&stream.core).last_rtp().unwrap_or(self.started);
+                now.saturating_duration_since(last)
+            })
+            .min()
+            .unwrap_or_default()
     }
 }
 

@@ -239,12 +239,25 @@ pub struct MediaConfig {
     /// Inclusive UDP port range for RTP/RTCP toward VTCs and ICE toward Meet. Default
     /// `[40000, 49999]`, the range Meet interop firewall rules expect. At least 100 ports.
     pub port_range: PortRange,
+    /// A gateway call whose room system sends no RTP on any of its streams for this long is
+    /// ended: the node leaves the conference, sends the room system a BYE and frees
+    /// everything. Default `30s`; `0s` turns the check off (for endpoints that stop sending
+    /// while on hold). At most `1h`.
+    #[serde(with = "routing::duration")]
+    pub rtp_timeout: Duration,
+    /// A gateway call whose Meet transport carries nothing in for this long (no media, no
+    /// RTCP, no DTLS: Meet reports several times a second) ends as "Meet unavailable", with
+    /// a BYE carrying that `Reason` to the room system. Default `3s`; 1 s to 60 s.
+    #[serde(with = "routing::duration")]
+    pub meet_timeout: Duration,
 }
 
 impl Default for MediaConfig {
     fn default() -> Self {
         Self {
             port_range: PortRange::new(40_000, 49_999),
+            rtp_timeout: Duration::from_secs(30),
+            meet_timeout: Duration::from_secs(3),
         }
     }
 }

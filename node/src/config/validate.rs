@@ -26,6 +26,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     check_ranges(config)?;
+    check_media_timeouts(config)?;
     check_listeners(config)?;
     check_tls(config)?;
     check_session_timers(config)?;
@@ -62,6 +63,27 @@ fn check_node(config: &Config) -> Result<(), ConfigError> {
                 humantime::format_duration(config.node.drain_timeout),
                 humantime::format_duration(MAX_DRAIN_TIMEOUT)
             ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_media_timeouts(config: &Config) -> Result<(), ConfigError> {
+    let media = &config.media;
+    let show = humantime::format_duration;
+    if media.rtp_timeout > Duration::from_secs(3600) {
+        return Err(ConfigError::invalid(
+            "media.rtp_timeout",
+            format!(
+                "{} is longer than the maximum of 1h",
+                show(media.rtp_timeout)
+            ),
+        ));
+    }
+    if !(Duration::from_secs(1)..=Duration::from_secs(60)).contains(&media.meet_timeout) {
+        return Err(ConfigError::invalid(
+            "media.meet_timeout",
+            format!("{} is outside 1s to 60s", show(media.meet_timeout)),
         ));
     }
     Ok(())

@@ -329,6 +329,8 @@ pub struct RtpStream {
     rtcp_sent: u64,
     rtcp_received: u64,
     rtcp_errors: u64,
+    /// When the last datagram came in on the RTP socket (taken or not).
+    last_rtp: Option<Instant>,
 }
 
 impl RtpStream {
@@ -362,6 +364,7 @@ impl RtpStream {
             rtcp_sent: 0,
             rtcp_received: 0,
             rtcp_errors: 0,
+            last_rtp: None,
             config,
         };
         // The first report after half the minimum interval (RFC 3550 §6.2).
@@ -383,12 +386,19 @@ impl RtpStream {
         interval.mul_f64(0.5 + unit)
     }
 
+    /// When the last datagram came in on the RTP socket, whether it was taken or dropped:
+    /// the room system is there. `None` before the first.
+    pub fn last_rtp(&self) -> Option<Instant> {
+        self.last_rtp
+    }
+
     fn is_video(&self) -> bool {
         self.config.kind == MediaKind::Video
     }
 
     /// A packet from the room system (after SRTP) at `now`: `Ok` to pass it on, or why not.
     pub fn receive_rtp(&mut self, packet: &[u8], now: Instant) -> Result<(), Dropped> {
+        self.last_rtp = Some(now);
         let result = self.classify(packet, now);
         match result {
             Ok(()) => {

@@ -33,7 +33,7 @@ use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
 use crate::call::stream_keys::StreamKeys;
-use crate::call::task::{self, CallPlan, LegCommands};
+use crate::call::task::{self, CallPlan, LegCommands, Liveness};
 use crate::call::vtc_media::VtcStreamPlan;
 use crate::calls::{CallDetail, CallOutcome, StreamStats};
 use crate::refusal::CallRefusal;
@@ -237,6 +237,10 @@ pub(crate) fn start(
         downlink_spec,
         ports: vec![audio, video, ice],
         commands: commands.clone(),
+        liveness: Liveness {
+            rtp_timeout: Some(shared.config().media.rtp_timeout).filter(|t| !t.is_zero()),
+            meet_timeout: shared.config().media.meet_timeout,
+        },
     };
     tokio::spawn(task::run(plan, leg_events));
     Ok(SipCall {

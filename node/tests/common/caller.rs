@@ -101,3 +101,14 @@ impl Caller {
         self.sip.send_to(&ok.to_bytes(), node).await.unwrap();
     }
 }
+
+/// The port of the first `m=<media>` line in a message body (the node's RTP port in its
+/// answer).
+pub fn media_port(body: &[u8], media: &str) -> Option<u16> {
+    let text = String::from_utf8_lossy(body);
+    let prefix = format!("m={media} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|port| port.parse().ok())
+}

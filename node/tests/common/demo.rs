@@ -18,27 +18,44 @@ pub struct Demo {
     pub space: String,
     pub long_id: String,
     pub meeting_code: String,
+    /// Stops the node (as SIGTERM does: drain, then end what is left).
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<(), node::error::StartError>>>>,
 }
 
 impl Demo {
     /// Starts a node with `media_base..=media_base + 99` as its media range and `extra` TOML
     /// appended (e.g. a `[sip]` key), with meet-sim embedded.
     pub async fn start(media_base: u16, sip_extra: &str) -> Self {
+        Self::start_with(media_base, sip_extra, |_| {}).await
+    }
+
+    /// [`Demo::start`], with `tweak` applied to the configuration before the node starts
+    /// (for settings outside `[sip]`).
+    pub async fn start_with(
+        media_base: u16,
+        sip_extra: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "off".into()))
             .with_test_writer()
             .try_init();
-        let config = Config::from_toml_str(&format!(
+        let mut config = Config::from_toml_str(&format!(
             "[admin]\nlisten = \"127.0.0.1:0\"\n\
              [sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\n{sip_extra}\n\
              [media]\nport_range = [{media_base}, {}]\n",
             media_base + 99
         ))
         .unwrap();
+        tweak(&mut config);
         let node = Node::start(config).await.expect("node starts");
         let admin = node.admin_addr();
         let sip = node.sip_udp_addr().unwrap();
-        tokio::spawn(node.run_until(std::future::pending()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(node.run_until(async {
+            let _ = stopped.await;
+        }));
         let status: Value =
             serde_json::from_str(&get(admin, "/status").await.unwrap().body).unwrap();
         let backend = &status["meet"]["backend"];
@@ -55,7 +72,24 @@ impl Demo {
                 .to_owned(),
             long_id: backend["demo"]["long_id"].as_str().unwrap().to_owned(),
             meeting_code: backend["demo"]["meeting_code"].as_str().unwrap().to_owned(),
+            stop: std::sync::Mutex::new(Some(stop)),
+            running: std::sync::Mutex::new(Some(running)),
         }
+    }
+
+    /// Asks the node to stop (the drain begins) and returns at once.
+    pub fn begin_stop(&self) {
+        if let Some(stop) = self.stop.lock().unwrap().take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits up to `limit` for the node to have stopped; whether it did.
+    pub async fn stopped_within(&self, limit: std::time::Duration) -> bool {
+        let Some(running) = self.running.lock().unwrap().take() else {
+            return true;
+        };
+        matches!(tokio::time::timeout(limit, running).await, Ok(Ok(Ok(()))))
     }
 
     pub async fn sim_get(&self, path: &str) -> Value {
