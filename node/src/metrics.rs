@@ -55,6 +55,8 @@ pub struct Metrics {
     /// is running.
     pub(crate) media_graphs_active: IntGauge,
     process_threads: IntGauge,
+    process_resident_bytes: IntGauge,
+    runtime_tasks_alive: IntGauge,
     rtp_packets_received_total: IntCounterVec,
     gateway_call_endings_total: IntCounterVec,
     keyframe_requests_total: IntCounterVec,
@@ -363,6 +365,14 @@ impl Metrics {
                 "tcn_process_threads",
                 "Threads of the node process (from /proc/self/status).",
             ),
+            process_resident_bytes: gauge(
+                "tcn_process_resident_bytes",
+                "Resident memory of the node process (VmRSS in /proc/self/status).",
+            ),
+            runtime_tasks_alive: gauge(
+                "tcn_runtime_tasks_alive",
+                "Tasks alive in the node's async runtime (each call holds several).",
+            ),
             sip_requests_total,
             sip_responses_total,
             sip_parse_errors_total,
@@ -601,8 +611,17 @@ impl Metrics {
             snapshot.routing.blocked_sources,
         );
         gauge(&self.routing_rules, snapshot.routing.rules);
-        if let Some(threads) = process_threads() {
+        if let Some(threads) = proc_status("Threads:") {
             gauge(&self.process_threads, threads);
+        }
+        if let Some(kib) = proc_status("VmRSS:") {
+            gauge(&self.process_resident_bytes, kib.saturating_mul(1024));
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            gauge(
+                &self.runtime_tasks_alive,
+                runtime.metrics().num_alive_tasks(),
+            );
         }
         for kind in crate::alarms::AlarmKind::ALL {
             let raised = snapshot.alarms.iter().any(|a| a.kind == kind);
@@ -635,11 +654,13 @@ struct VtcStreamMetrics {
     jitter: prometheus::HistogramVec,
 }
 
-/// The process's thread count (`Threads:` in `/proc/self/status`), where there is a `/proc`.
-fn process_threads() -> Option<usize> {
+/// The number after `field` in `/proc/self/status` (`Threads:` a count, `VmRSS:` KiB), where
+/// there is a `/proc`.
+fn proc_status(field: &str) -> Option<usize> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?
         .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
 }

@@ -41,6 +41,9 @@ impl Node {
     /// Probes the host, refuses to start without the media plan's elements, and binds the admin
     /// listener. Nothing is served until [`Node::run_until`].
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        pipelines::memory::cap_arenas(
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        );
         let capabilities = Capabilities::probe()?;
         capabilities.require_media_plan()?;
         info!(

@@ -28,6 +28,7 @@ pub mod events;
 pub mod h264_guard;
 pub mod keyframes;
 pub mod meet_leg;
+pub mod memory;
 pub mod peers;
 pub mod plan;
 pub mod sources;

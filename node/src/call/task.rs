@@ -268,6 +268,8 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         if let Some(downlink) = downlink {
                             downlink.stop();
                         }
+                        // A call's pipelines free tens of megabytes: give them back.
+                        pipelines::memory::release_free_memory();
                         drop(gauge);
                     });
                 }
