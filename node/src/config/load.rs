@@ -172,7 +172,7 @@ mod tests {
     fn unknown_keys_are_named_with_their_path() {
         let err = Config::from_toml_str("[media]\nport_rnage = [1, 2]\n").unwrap_err();
         assert_eq!(err.key(), Some("media.port_rnage"));
-        assert!(err.to_string().contains("expected `port_range`"), "{err}");
+        assert!(err.to_string().contains("`port_range`"), "{err}");
         let err = Config::from_toml_str("[medai]\n").unwrap_err();
         assert_eq!(err.key(), Some("medai"));
         // Found by fuzzing: an empty quoted key used to give an empty key path.
@@ -190,6 +190,22 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "media.port_range: start 50000 is greater than end 40000"
+        );
+    }
+
+    #[test]
+    fn media_timeouts_out_of_range_name_their_key() {
+        let config =
+            Config::from_toml_str("[media]\nrtp_timeout = \"0s\"\nmeet_timeout = \"5s\"\n")
+                .unwrap();
+        assert_eq!(config.media.rtp_timeout, Duration::ZERO);
+        assert_eq!(config.media.meet_timeout, Duration::from_secs(5));
+        let err = Config::from_toml_str("[media]\nrtp_timeout = \"2h\"\n").unwrap_err();
+        assert_eq!(err.key(), Some("media.rtp_timeout"), "{err}");
+        let err = Config::from_toml_str("[media]\nmeet_timeout = \"500ms\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "media.meet_timeout: 500ms is outside 1s to 60s"
         );
     }
 
