@@ -12,6 +12,7 @@ use common::caller::Caller;
 use common::demo::Demo;
 use common::{eventually, metric};
 use serde_json::{Value, json};
+use signaling::sip::message::Response;
 
 /// The id of the demo organisation's interop token.
 async fn demo_token_id(demo: &Demo) -> u64 {
