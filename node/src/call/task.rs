@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use super::chat::ChatGate;
 use super::figures;
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
@@ -57,6 +58,10 @@ pub(crate) struct CallPlan {
     /// when the task ends.
     pub(crate) ports: Vec<PortPair>,
     pub(crate) commands: LegCommands,
+    /// How a wait in the lobby is presented (`[meet] lobby`).
+    pub(crate) lobby: crate::config::LobbyMode,
+    /// Whether the room system may chat, shared with its SIP leg.
+    pub(crate) chat: Arc<ChatGate>,
 }
 
 /// Counts a call's media plane in `tcn_media_graphs_active` for as long as it lives (a
@@ -149,8 +154,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         downlink_spec,
         ports: _ports,
         commands,
+        lobby,
+        chat,
     } = plan;
-    let mut call = GatewayCall::new(settings, Instant::now());
+    let mut call = GatewayCall::new(settings, Instant::now()).with_lobby(lobby);
     let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let (media_tx, mut media_events) = mpsc::unbounded_channel::<MediaEvent>();
     let mut vtc_plans = Some(vtc);
@@ -234,6 +241,17 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     if let Some(downlink) = &downlink {
                         downlink.set_recording(recording);
                     }
+                }
+                CallOutput::Slate(text) => {
+                    if let Some(downlink) = &downlink
+                        && let Err(error) = downlink.show_slate(&text)
+                    {
+                        debug!("slate not shown: {error}");
+                    }
+                }
+                CallOutput::Chat(state) => {
+                    debug!(?state, "the room system's chat");
+                    chat.set(state);
                 }
                 CallOutput::Leg(command) => {
                     let _ = commands.send((call_id.clone(), command));

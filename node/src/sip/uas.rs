@@ -183,10 +183,14 @@ impl Uas {
             _ if tagged => Err(request.response(status(481))),
             Method::Invite => return self.invite(tx, request, peer, layer, now),
             Method::Bye | Method::Info | Method::Update => Err(request.response(status(481))),
-            // RFC 3428 pager mode: nobody here receives messages outside a call.
-            Method::Message => Err(request
-                .response(status(404))
-                .with_reason("Not Found - MESSAGE is taken inside calls only")),
+            // RFC 3428 pager mode: chat from a caller in a call into Meet (baresip sends it
+            // outside the dialog); nobody else here receives messages.
+            Method::Message => match self.calls.message_outside(request, peer, layer, now) {
+                Some(answer) => answer,
+                None => Err(request
+                    .response(status(404))
+                    .with_reason("Not Found - MESSAGE is taken inside calls only")),
+            },
             Method::Prack
             | Method::Subscribe
             | Method::Notify
