@@ -350,7 +350,8 @@ impl GatewayCall {
                         self.outputs.push_back(CallOutput::Show(self.shown.clone()));
                     }
                 }
-                SessionEvent::ChatReceived { message, .. } => {
+                SessionEvent::ChatReceived { id, message } => {
+                    debug!(id, from = message.participant_id, "chat from the conference");
                     if self.answered && self.ending.is_none() {
                         let text = chat::from_meet(&message.display_name, &message.text);
                         self.outputs

@@ -457,6 +457,12 @@ impl UasLeg {
 
     /// A response to a request the leg sent.
     pub(crate) fn on_response(&mut self, sent: Sent, response: &Response, now: Instant) {
+        if sent == Sent::Message && response.status.code() >= 300 {
+            tracing::info!(
+                status = response.status.code(),
+                "the caller refused a chat MESSAGE"
+            );
+        }
         let Sent::Refresh { cseq } = sent else {
             return;
         };
@@ -497,6 +503,9 @@ impl UasLeg {
 
     /// A request the leg sent got no answer (Timer B or F).
     pub(crate) fn on_request_timeout(&mut self, sent: Sent) {
+        if sent == Sent::Message {
+            tracing::info!("a chat MESSAGE to the caller got no answer");
+        }
         if matches!(sent, Sent::Refresh { .. }) && !self.is_ended() {
             self.end_with_bye(LegEnd::RefreshFailed, &refresh_failed());
         }

@@ -220,9 +220,12 @@ pub fn run_dir(name: &str) -> PathBuf {
 
 /// A baresip run in the background that can be driven while it runs: its `ctrl_tcp` socket
 /// takes commands (test-peers.md §1), its log is a file read at any time, and its one contact
-/// (the `contact` module's current contact) is what `/message` sends to.
+/// (the `contact` module's current contact) is what `/message` sends to. A MESSAGE it receives
+/// is shown only to user interfaces: `stdio.so` prints it to the log (`<from>: "<text>"`),
+/// which needs a stdin that can be polled (a pipe kept open; /dev/null cannot, §1.1).
 pub struct Running {
     child: Child,
+    _stdin: Option<std::process::ChildStdin>,
     log_path: PathBuf,
     ctrl: SocketAddr,
 }
@@ -239,7 +242,8 @@ pub fn start(dir: &Path, call: &Call<'_>, contact: &str) -> Running {
     let wav = dir.join("tone.wav");
     std::fs::write(&wav, tone_wav(30)).unwrap();
     let extra = format!(
-        "module_app\tcontact.so\nmodule_app\tctrl_tcp.so\nctrl_tcp_listen\t{ctrl}\n"
+        "module\tstdio.so\nmodule_app\tcontact.so\nmodule_app\tctrl_tcp.so\n\
+         ctrl_tcp_listen\t{ctrl}\n"
     );
     std::fs::write(
         dir.join("config"),
@@ -264,7 +268,11 @@ pub fn start(dir: &Path, call: &Call<'_>, contact: &str) -> Running {
     );
     let log_path = dir.join("baresip.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new("baresip")
+    // Line-buffered output (stdbuf, coreutils): the log file is read while baresip runs.
+    let mut child = Command::new("stdbuf")
+        .arg("-oL")
+        .arg("-eL")
+        .arg("baresip")
         .arg("-4")
         .arg("-f")
         .arg(dir)
@@ -272,12 +280,13 @@ pub fn start(dir: &Path, call: &Call<'_>, contact: &str) -> Running {
         .arg(format!("/dial {uri}"))
         .arg("-t")
         .arg(call.seconds.to_string())
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("baresip runs");
     Running {
+        _stdin: child.stdin.take(),
         child,
         log_path,
         ctrl,
