@@ -106,7 +106,8 @@ async fn baresip_and_meet_chat_both_ways_and_a_restricted_chat_is_refused() {
         let sent = vtc.command("message", "Hello while restricted");
         assert!(sent.is_ok(), "{sent:?}");
         refused = eventually(Duration::from_secs(1), || async {
-            vtc.log().contains("403 Forbidden - chat is restricted to hosts")
+            vtc.log()
+                .contains("403 Forbidden - chat is restricted to hosts")
         })
         .await;
         if refused {

@@ -463,8 +463,16 @@ async fn the_slate_lobby_answers_at_once_shows_the_slate_and_a_timeout_ends_with
                 && text_difference(&f, other, want) > 30.0
         })
     };
-    let lobby_slate = eventually(Duration::from_secs(15), || async { shows(&lobby, &waiting) }).await;
+    let lobby_slate = eventually(Duration::from_secs(15), || async {
+        shows(&lobby, &waiting)
+    })
+    .await;
     let frame = vtc.video().latest().expect("a picture");
+    println!(
+        "in the lobby: mean luma difference {:.1} from the lobby slate, {:.1} from the waiting slate",
+        text_difference(&frame, &lobby, &waiting),
+        text_difference(&frame, &waiting, &lobby)
+    );
     assert!(
         lobby_slate,
         "{}x{}: {:.1} from the lobby slate, {:.1} from the waiting slate",
@@ -481,7 +489,18 @@ async fn the_slate_lobby_answers_at_once_shows_the_slate_and_a_timeout_ends_with
         shows(&waiting, &lobby) && demo.layer_frames(pid, "f").await > 10
     })
     .await;
-    assert!(joined, "Meet got {} frames", demo.layer_frames(pid, "f").await);
+    assert!(
+        joined,
+        "Meet got {} frames",
+        demo.layer_frames(pid, "f").await
+    );
+    let frame = vtc.video().latest().expect("a picture");
+    println!(
+        "admitted: {:.1} from the waiting slate, {:.1} from the lobby slate; Meet got {} frames",
+        text_difference(&frame, &waiting, &lobby),
+        text_difference(&frame, &lobby, &waiting),
+        demo.layer_frames(pid, "f").await
+    );
     assert_eq!(vtc.hang_up(), Ok(200));
 
     // A second call is answered in the lobby too, and nobody admits it: a BYE with cause 408.

@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(refusal(&ChatError::NotJoined).0, 480);
         assert_eq!(refusal(&ChatError::Empty).0, 400);
         let (code, phrase) = refusal(&ChatError::TooLong { chars: 9, max: 5 });
-        assert_eq!((code, phrase.as_str()), (413, "Message Too Large - 9 characters, at most 5"));
+        assert_eq!(
+            (code, phrase.as_str()),
+            (413, "Message Too Large - 9 characters, at most 5")
+        );
         assert_eq!(from_meet(" Alice ", "hello"), "Alice: hello");
         assert_eq!(from_meet("", "hello"), "hello");
     }

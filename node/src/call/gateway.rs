@@ -28,8 +28,8 @@ use tracing::{debug, info, warn};
 
 use super::chat::{self, ChatState};
 use super::ending::{CallEnding, LegEnding};
-use crate::config::LobbyMode;
 use crate::calls::CallOutcome;
+use crate::config::LobbyMode;
 use crate::sip::{LegEnd, LegEvent};
 
 /// What the call asks of the SIP leg.
@@ -351,7 +351,11 @@ impl GatewayCall {
                     }
                 }
                 SessionEvent::ChatReceived { id, message } => {
-                    debug!(id, from = message.participant_id, "chat from the conference");
+                    debug!(
+                        id,
+                        from = message.participant_id,
+                        "chat from the conference"
+                    );
                     if self.answered && self.ending.is_none() {
                         let text = chat::from_meet(&message.display_name, &message.text);
                         self.outputs

@@ -439,7 +439,10 @@ fn chat_goes_both_ways_and_follows_the_restriction() {
     let now = Instant::now();
     let mut call = connected(now);
     call.on_data(DataChannel::SessionControl, WAITING, now);
-    assert!(chat_states(&outputs(&mut call)).is_empty(), "closed in the lobby");
+    assert!(
+        chat_states(&outputs(&mut call)).is_empty(),
+        "closed in the lobby"
+    );
     call.on_data(DataChannel::SessionControl, JOINED, now);
     assert_eq!(chat_states(&outputs(&mut call)), [ChatState::Open]);
 
@@ -476,7 +479,11 @@ fn chat_goes_both_ways_and_follows_the_restriction() {
             .any(|o| matches!(o, CallOutput::SendData(DataChannel::XChat, _))),
         "nothing is sent while chat is for hosts only"
     );
-    call.on_data(DataChannel::XConference, &restriction("NO_RESTRICTION"), now);
+    call.on_data(
+        DataChannel::XConference,
+        &restriction("NO_RESTRICTION"),
+        now,
+    );
     assert_eq!(chat_states(&outputs(&mut call)), [ChatState::Open]);
 
     call.on_data(

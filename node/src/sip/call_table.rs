@@ -170,18 +170,20 @@ impl CallTable {
         now: Instant,
     ) -> Option<Answer> {
         let from = request.from().ok()?;
-        let aor = |uri: &signaling::sip::message::Uri| {
-            (uri.user.clone(), uri.host.clone(), uri.port)
-        };
+        let aor =
+            |uri: &signaling::sip::message::Uri| (uri.user.clone(), uri.host.clone(), uri.port);
         let caller = aor(&from.uri);
         let call_id = self.calls.iter().find_map(|(call_id, call)| {
             let FarEnd::Meet(_) = &call.far else {
                 return None;
             };
-            let same_caller = call.leg.invite().from().is_ok_and(|f| aor(&f.uri) == caller)
+            let same_caller = call
+                .leg
+                .invite()
+                .from()
+                .is_ok_and(|f| aor(&f.uri) == caller)
                 && call.leg.came_from().remote.ip() == peer.remote.ip();
-            (same_caller && !call.leg.is_early() && !call.leg.is_ended())
-                .then(|| call_id.clone())
+            (same_caller && !call.leg.is_early() && !call.leg.is_ended()).then(|| call_id.clone())
         })?;
         let call = self.calls.get_mut(&call_id)?;
         let FarEnd::Meet(meet) = &call.far else {
@@ -201,7 +203,10 @@ impl CallTable {
             return Some(Err(refusal));
         }
         let text = String::from_utf8_lossy(&request.body).into_owned();
-        debug!(call_id, "a MESSAGE outside the dialog, taken as the caller's chat");
+        debug!(
+            call_id,
+            "a MESSAGE outside the dialog, taken as the caller's chat"
+        );
         meet.on_leg_event(&LegEvent::Message(text));
         self.settle(&call_id, layer, now);
         Some(Ok(request.response(status(200))))

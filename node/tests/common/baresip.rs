@@ -302,8 +302,8 @@ impl Running {
     /// Runs one long command (`message`, `hangup`, `quit`, ...) on the control socket: a
     /// netstring-framed JSON request; the answer's text, or why there is none.
     pub fn command(&self, command: &str, params: &str) -> Result<String, String> {
-        let request = serde_json::json!({"command": command, "params": params, "token": "t"})
-            .to_string();
+        let request =
+            serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
         let mut stream = TcpStream::connect_timeout(&self.ctrl, Duration::from_secs(2))
             .map_err(|e| e.to_string())?;
         stream
@@ -331,7 +331,8 @@ impl Running {
                 if answer.len() < colon + 1 + len + 1 {
                     break;
                 }
-                let item = String::from_utf8_lossy(&answer[colon + 1..colon + 1 + len]).into_owned();
+                let item =
+                    String::from_utf8_lossy(&answer[colon + 1..colon + 1 + len]).into_owned();
                 answer.drain(..colon + 1 + len + 1);
                 if item.contains("\"response\"") {
                     return Ok(item);
