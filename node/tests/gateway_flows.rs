@@ -572,3 +572,102 @@ async fn a_video_lock_refuses_the_call_with_480_and_ends_a_call_in_progress_with
     assert!(counted, "{}", demo.metrics().await);
     assert!(demo.gateways(None).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_in_the_dialog_goes_both_ways_and_a_restricted_message_is_refused_with_403() {
+    let demo = Demo::start(31_600, "").await;
+    let (status, alice) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}/participants", demo.space),
+            json!({"displayName": "Alice"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{alice:#}");
+    let alice = alice["participantId"].as_i64().unwrap();
+    let caller = Caller::new("chat-1").await;
+    caller.invite(demo.sip, &demo.long_id).await;
+    let ok = caller.response(Duration::from_secs(15)).await.expect("200");
+    assert_eq!(ok.status.code(), 200);
+    caller.ack(demo.sip, &ok, &demo.long_id).await;
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    let gateway = demo.gateways(Some("STATE_JOINED")).await[0]["participantId"]
+        .as_i64()
+        .unwrap();
+    let message = |cseq: u32, text: &str| {
+        caller
+            .in_dialog("MESSAGE", cseq, &tag, &demo.long_id)
+            .replace(
+                "Content-Length: 0\r\n\r\n",
+                &format!(
+                    "Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{text}",
+                    text.len()
+                ),
+            )
+    };
+
+    // The room system → Meet: 200, and the text in the conference's chat.
+    let sent = message(2, "Hello from room 4");
+    caller.sip.send_to(sent.as_bytes(), demo.sip).await.unwrap();
+    let answer = caller.response(Duration::from_secs(5)).await.expect("200");
+    assert_eq!(answer.status.code(), 200, "{answer:?}");
+    let logged = eventually(Duration::from_secs(5), || async {
+        demo.events("chat_message").await.iter().any(|e| {
+            e["participantId"].as_i64() == Some(gateway) && e["text"] == "Hello from room 4"
+        })
+    })
+    .await;
+    assert!(logged, "{:#?}", demo.events("chat_message").await);
+
+    // Meet → the room system: a MESSAGE in the dialog, with the sender's name.
+    let (status, body) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}/chat", demo.space),
+            json!({"fromParticipant": alice, "text": "Hello from Meet"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+    let request = caller
+        .request(Duration::from_secs(5))
+        .await
+        .expect("a MESSAGE");
+    assert_eq!(request.method.as_str(), "MESSAGE");
+    assert_eq!(request.to().unwrap().tag(), Some("vtc1"), "in the dialog");
+    assert!(
+        request
+            .headers
+            .get("Content-Type")
+            .is_some_and(|t| t.starts_with("text/plain")),
+        "{request:?}"
+    );
+    assert_eq!(String::from_utf8_lossy(&request.body), "Alice: Hello from Meet");
+    caller.reply(&request, demo.sip).await;
+
+    // Chat for hosts only: 403 with why, and nothing reaches the conference.
+    let (status, body) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}:setRestrictions", demo.space),
+            json!({"chatRestriction": "HOSTS_ONLY"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+    let mut cseq = 3;
+    let refused = eventually(Duration::from_secs(5), || {
+        cseq += 1;
+        let sent = message(cseq, "Hello while restricted");
+        let caller = &caller;
+        let node = demo.sip;
+        async move {
+            caller.sip.send_to(sent.as_bytes(), node).await.unwrap();
+            caller
+                .response(Duration::from_secs(1))
+                .await
+                .is_some_and(|r| {
+                    r.status.code() == 403 && r.reason == "Forbidden - chat is restricted to hosts"
+                })
+        }
+    })
+    .await;
+    assert!(refused, "no 403 while chat is for hosts only");
+    let chat = demo.events("chat_message").await;
+    assert_eq!(chat.len(), 2, "{chat:#?}");
+}
