@@ -639,7 +639,10 @@ async fn chat_in_the_dialog_goes_both_ways_and_a_restricted_message_is_refused_w
             .is_some_and(|t| t.starts_with("text/plain")),
         "{request:?}"
     );
-    assert_eq!(String::from_utf8_lossy(&request.body), "Alice: Hello from Meet");
+    assert_eq!(
+        String::from_utf8_lossy(&request.body),
+        "Alice: Hello from Meet"
+    );
     caller.reply(&request, demo.sip).await;
 
     // Chat for hosts only: 403 with why, and nothing reaches the conference.

@@ -264,7 +264,19 @@ fn check_backend_url(url: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_backend_url;
+    use super::{LobbyMode, check_backend_url};
+    use crate::config::Config;
+
+    #[test]
+    fn the_lobby_setting() {
+        assert_eq!(Config::default().meet.lobby, LobbyMode::Ring);
+        let slate = Config::from_toml_str("[meet]\nlobby = \"slate\"\n").unwrap();
+        assert_eq!(slate.meet.lobby, LobbyMode::Slate);
+        let err = Config::from_toml_str("[meet]\nlobby = \"music\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("meet.lobby"), "{err}");
+    }
 
     #[test]
     fn backend_urls() {

@@ -3,8 +3,9 @@
 //! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
 //! admission and routing; a target the node cannot serve yet (a Virtual Reception, a SIP
 //! target by DNS name) is answered 480. Calls to the test aliases, to SIP targets and into Meet,
-//! and their in-dialog requests, go to the [`CallTable`]. Refusals use the one mapping in
-//! `crate::refusal`.
+//! and their in-dialog requests, go to the [`CallTable`], and so does a MESSAGE outside any
+//! dialog (pager mode) from a caller in a call into Meet: its chat. Refusals use the one
+//! mapping in `crate::refusal`.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
