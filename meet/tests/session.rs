@@ -584,7 +584,7 @@ fn disconnects_after_join_are_a_bye_with_the_documented_reason() {
         (
             disconnected("x-REASON_VIDEO_LOCKED"),
             SessionOutcome::VideoLocked,
-            r#"SIP;cause=480;text="Video locked by host""#,
+            r#"SIP;cause=480;text="Call rejected""#,
         ),
         (
             disconnected("REASON_USER_STOPPED"),
@@ -678,7 +678,7 @@ fn video_lock_mid_call_leaves_when_the_node_cannot_honour_it() {
     );
     assert_eq!(
         SessionOutcome::VideoLocked.sip_ending(true),
-        bye(r#"SIP;cause=480;text="Video locked by host""#)
+        bye(r#"SIP;cause=480;text="Call rejected""#)
     );
 }
 
@@ -1242,7 +1242,7 @@ fn every_outcome_has_its_sip_status_reason_and_label() {
         (
             SessionOutcome::VideoLocked,
             480,
-            r#"SIP;cause=480;text="Video locked by host""#,
+            r#"SIP;cause=480;text="Call rejected""#,
             "video_locked",
         ),
         (

@@ -7,7 +7,7 @@
 //! | [`NotFound`] | resolve/connect `NOT_FOUND`, `NO_ACTIVE_CONFERENCE` | 404 | `SIP;cause=404;text="Conference not found"` | `not_found` |
 //! | [`Unauthenticated`] | gateway JWT invalid or expired (`UNAUTHENTICATED`) | 403 | `SIP;cause=403;text="Gateway authentication failed"` | `unauthenticated` |
 //! | [`PermissionDenied`] | interop disabled, token revoked (`PERMISSION_DENIED`) | 403 | `SIP;cause=403;text="Gateway not permitted"` | `permission_denied` |
-//! | [`VideoLocked`] | `FAILED_PRECONDITION`/`VIDEO_LOCKED` at connect, `x-REASON_VIDEO_LOCKED` later | 480 | `SIP;cause=480;text="Video locked by host"` | `video_locked` |
+//! | [`VideoLocked`] | `FAILED_PRECONDITION`/`VIDEO_LOCKED` at connect, `x-REASON_VIDEO_LOCKED` later | 480 | `SIP;cause=480;text="Call rejected"` (the reference's cause) | `video_locked` |
 //! | [`AudioLocked`] | the same for audio (§5.b: "Audio lock analogous") | 480 | `SIP;cause=480;text="Audio locked by host"` | `audio_locked` |
 //! | [`AdmissionDenied`] | `x-REASON_ADMISSION_DENIED` | 403 | `SIP;cause=403;text="Admission denied"` | `admission_denied` |
 //! | [`AdmissionTimeout`] | `x-REASON_ADMISSION_TIMEOUT`, or the join timer in the lobby | 408 (or 480: setting) | `SIP;cause=408;text="Admission timed out"` (or 480) | `admission_timeout` |
@@ -168,7 +168,9 @@ impl SessionOutcome {
             Self::NotFound => "Conference not found",
             Self::Unauthenticated => "Gateway authentication failed",
             Self::PermissionDenied => "Gateway not permitted",
-            Self::VideoLocked => "Video locked by host",
+            // The reference: a lock "reported as SIP 480 errors (with a cause of "Call
+            // rejected")".
+            Self::VideoLocked => "Call rejected",
             Self::AudioLocked => "Audio locked by host",
             Self::AdmissionDenied => "Admission denied",
             Self::AdmissionTimeout { .. } => "Admission timed out",

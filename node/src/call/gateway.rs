@@ -7,9 +7,11 @@
 //!
 //! ```text
 //!  resolve the dialled ID ─► media builds the offer ─► connect (offer → answer) ─► apply
-//!    data channels open ─► STATE_WAITING: 180 ─► STATE_JOINED: 200, setAssignment (1+7)
+//!    data channels open ─► STATE_WAITING: 180 (or, `lobby = "slate"`: 200 and a slate)
+//!    STATE_JOINED: 200 (or the slate goes), setAssignment (1+7)
 //!    videoAssignment, roster, media entries ─► who shows in which tile, under which name
-//!    conference state ─► the recording indicator
+//!    conference state ─► the recording indicator, whether the room system may chat
+//!    SIP MESSAGE ─► x-chat sendMessage;  x-chat message ─► SIP MESSAGE to the room system
 //!  caller BYE ─► leave ─► DISCONNECTED (or 2 s) ─► close
 //!  Meet ends it ─► BYE with a Reason (or a final response while unanswered) ─► close
 //! ```
@@ -21,11 +23,13 @@ use std::time::Instant;
 
 use meet::connector::{ConferenceRef, ConnectOutcome, MeetError};
 use meet::protocol::DataChannel;
-use meet::session::{MeetSession, SessionEvent, SessionSettings};
+use meet::session::{MeetSession, SessionEvent, SessionSettings, SessionState};
 use tracing::{debug, info, warn};
 
+use super::chat::{self, ChatState};
 use super::ending::{CallEnding, LegEnding};
 use crate::calls::CallOutcome;
+use crate::config::LobbyMode;
 use crate::sip::{LegEnd, LegEvent};
 
 /// What the call asks of the SIP leg.
@@ -35,6 +39,9 @@ pub(crate) enum LegCommand {
     Ring,
     /// The 2xx with the SDP answer prepared for the room system.
     Accept,
+    /// Send this text to the room system in a MESSAGE (a Meet chat message); only once
+    /// answered.
+    Message(String),
     /// End the leg: a final response while unanswered, a BYE once answered.
     End(LegEnding),
 }
@@ -63,6 +70,11 @@ pub(crate) enum CallOutput {
     Recording(bool),
     /// Tell the SIP leg.
     Leg(LegCommand),
+    /// Show this text on a full-frame slate instead of the conference (the lobby slate); the
+    /// next [`CallOutput::Show`] replaces it.
+    Slate(String),
+    /// Whether the room system may chat now (sent when it changes).
+    Chat(ChatState),
     /// Tear the media plane down.
     CloseMedia,
     /// The call is over: nothing more comes out.
@@ -71,6 +83,9 @@ pub(crate) enum CallOutput {
         outcome: CallOutcome,
     },
 }
+
+/// The text of the slate a room system sees while it waits in the lobby (`lobby = "slate"`).
+pub(crate) const LOBBY_SLATE_TEXT: &str = "Waiting to be admitted";
 
 /// One participant on the room system's canvas.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +115,12 @@ pub(crate) struct GatewayCall {
     stage: Stage,
     /// Whether the 2xx went to the room system.
     answered: bool,
+    /// How a wait in the lobby is presented.
+    lobby: LobbyMode,
+    /// Whether the lobby slate shows (answered in the lobby, not joined yet).
+    lobby_slate: bool,
+    /// Whether the room system may chat, as last sent.
+    chat: ChatState,
     /// Why the call ends, once that is decided (the session may still be leaving).
     ending: Option<CallEnding>,
     /// What the room system was last told it sees, and whether the conference records.
@@ -117,11 +138,20 @@ impl GatewayCall {
             session: MeetSession::new(settings, now),
             stage: Stage::Resolving,
             answered: false,
+            lobby: LobbyMode::Ring,
+            lobby_slate: false,
+            chat: ChatState::Closed,
             ending: None,
             shown: Vec::new(),
             recording: false,
             outputs,
         }
+    }
+
+    /// Presents a wait in the lobby as `lobby` says (ringing by default).
+    pub(crate) fn with_lobby(mut self, lobby: LobbyMode) -> Self {
+        self.lobby = lobby;
+        self
     }
 
     /// Whether the call is over.
@@ -234,10 +264,21 @@ impl GatewayCall {
         self.drain();
     }
 
-    /// The SIP leg reports.
+    /// The SIP leg reports: a MESSAGE goes to the conference chat, an ending leaves.
     pub(crate) fn on_leg(&mut self, event: &LegEvent, now: Instant) {
-        let LegEvent::Ended(end) = event else {
-            return;
+        let end = match event {
+            LegEvent::Ended(end) => end,
+            LegEvent::Message(text) => {
+                // The SIP side asked the chat gate already; a refusal here is a race with a
+                // change of the conference's state, or the server's own refusal.
+                match self.session.send_chat(text, now) {
+                    Ok(request_id) => debug!(request_id, "chat from the room system sent"),
+                    Err(error) => info!("chat from the room system not sent: {error}"),
+                }
+                self.drain();
+                return;
+            }
+            LegEvent::Confirmed | LegEvent::Dtmf(_) => return,
         };
         let ending = match end {
             LegEnd::Bye => CallEnding::CallerHungUp,
@@ -305,12 +346,42 @@ impl GatewayCall {
                 break;
             }
             match event {
-                SessionEvent::Waiting if self.ending.is_none() => {
-                    self.outputs.push_back(CallOutput::Leg(LegCommand::Ring));
-                }
+                SessionEvent::Waiting if self.ending.is_none() => match self.lobby {
+                    LobbyMode::Ring => self.outputs.push_back(CallOutput::Leg(LegCommand::Ring)),
+                    LobbyMode::Slate if !self.answered => {
+                        self.answered = true;
+                        self.lobby_slate = true;
+                        self.outputs
+                            .push_back(CallOutput::Slate(LOBBY_SLATE_TEXT.to_owned()));
+                        self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
+                    }
+                    LobbyMode::Slate => {}
+                },
                 SessionEvent::Joined if self.ending.is_none() => {
-                    self.answered = true;
-                    self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
+                    if !self.answered {
+                        self.answered = true;
+                        self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
+                    }
+                    if std::mem::take(&mut self.lobby_slate) {
+                        // The conference replaces the slate (its waiting picture until the
+                        // assignment names someone).
+                        self.outputs.push_back(CallOutput::Show(self.shown.clone()));
+                    }
+                }
+                SessionEvent::ChatReceived { id, message } => {
+                    debug!(
+                        id,
+                        from = message.participant_id,
+                        "chat from the conference"
+                    );
+                    if self.answered && self.ending.is_none() {
+                        let text = chat::from_meet(&message.display_name, &message.text);
+                        self.outputs
+                            .push_back(CallOutput::Leg(LegCommand::Message(text)));
+                    }
+                }
+                SessionEvent::ChatRefused { request_id, status } => {
+                    info!(request_id, ?status, "the conference refused a chat message");
                 }
                 SessionEvent::Assignment(_)
                 | SessionEvent::RosterChanged(_)
@@ -345,6 +416,25 @@ impl GatewayCall {
         // A final `leave` may have been queued with the last event.
         while let Some((channel, text)) = self.session.poll_transmit() {
             self.outputs.push_back(CallOutput::SendData(channel, text));
+        }
+        let chat = self.chat_state();
+        if chat != self.chat {
+            self.chat = chat;
+            self.outputs.push_back(CallOutput::Chat(chat));
+        }
+    }
+
+    /// Whether the room system may chat: joined, not ending, and not restricted to hosts.
+    fn chat_state(&self) -> ChatState {
+        if self.is_ended() || self.ending.is_some() || *self.session.state() != SessionState::Joined
+        {
+            return ChatState::Closed;
+        }
+        match self.session.conference_state() {
+            Some(conference) if !conference.chat_restriction.allows_everyone() => {
+                ChatState::HostsOnly
+            }
+            _ => ChatState::Open,
         }
     }
 
@@ -400,6 +490,10 @@ impl GatewayCall {
         let outcome = ending.outcome(self.answered);
         info!(ending = ending.label(), ?outcome, "gateway call ended");
         self.stage = Stage::Ended;
+        if self.chat != ChatState::Closed {
+            self.chat = ChatState::Closed;
+            self.outputs.push_back(CallOutput::Chat(ChatState::Closed));
+        }
         self.outputs.push_back(CallOutput::CloseMedia);
         self.outputs
             .push_back(CallOutput::Ended { ending, outcome });

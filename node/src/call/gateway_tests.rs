@@ -373,6 +373,129 @@ fn shutdown_while_waiting_in_the_lobby_answers_480() {
     assert!(legs(&outputs(&mut call)).is_empty());
 }
 
+#[test]
+fn the_slate_lobby_answers_at_once_and_the_conference_replaces_the_slate() {
+    let now = Instant::now();
+    let mut call = connected(now).with_lobby(LobbyMode::Slate);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            out.as_slice(),
+            [CallOutput::Slate(text), CallOutput::Leg(LegCommand::Accept)] if text == LOBBY_SLATE_TEXT
+        ),
+        "{out:?}"
+    );
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    let out = outputs(&mut call);
+    assert!(legs(&out).is_empty(), "answered already: {out:?}");
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, CallOutput::Show(shown) if shown.is_empty())),
+        "the slate goes: {out:?}"
+    );
+}
+
+#[test]
+fn a_denial_in_the_slate_lobby_is_a_bye_with_cause_403() {
+    let now = Instant::now();
+    let mut call = connected(now).with_lobby(LobbyMode::Slate);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    outputs(&mut call);
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("x-REASON_ADMISSION_DENIED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    let commands = legs(&out);
+    let [LegCommand::End(LegEnding::Bye { reason })] = commands.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert_eq!(
+        reason.to_string(),
+        r#"SIP;cause=403;text="Admission denied""#
+    );
+    assert_eq!(
+        ended(&out),
+        Some((
+            CallEnding::Meet(SessionOutcome::AdmissionDenied),
+            CallOutcome::Failed
+        ))
+    );
+}
+
+fn chat_states(out: &[CallOutput]) -> Vec<ChatState> {
+    out.iter()
+        .filter_map(|o| match o {
+            CallOutput::Chat(state) => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn chat_goes_both_ways_and_follows_the_restriction() {
+    let now = Instant::now();
+    let mut call = connected(now);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    assert!(
+        chat_states(&outputs(&mut call)).is_empty(),
+        "closed in the lobby"
+    );
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    assert_eq!(chat_states(&outputs(&mut call)), [ChatState::Open]);
+
+    // Meet → the room system, with the sender's name.
+    call.on_data(
+        DataChannel::XChat,
+        r#"{"resources":[{"id":88,"chatMessage":{"participantId":7,"displayName":"Alice","text":"hello"}}]}"#,
+        now,
+    );
+    assert_eq!(
+        legs(&outputs(&mut call)),
+        [LegCommand::Message("Alice: hello".to_owned())]
+    );
+    // The room system → Meet.
+    call.on_leg(&LegEvent::Message("hi from room 4".to_owned()), now);
+    let out = outputs(&mut call);
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            CallOutput::SendData(DataChannel::XChat, text) if text.contains("sendMessage") && text.contains("hi from room 4")
+        )),
+        "{out:?}"
+    );
+
+    let restriction = |r: &str| {
+        format!(r#"{{"resources":[{{"id":0,"conferenceState":{{"chatRestriction":"{r}"}}}}]}}"#)
+    };
+    call.on_data(DataChannel::XConference, &restriction("HOSTS_ONLY"), now);
+    assert_eq!(chat_states(&outputs(&mut call)), [ChatState::HostsOnly]);
+    call.on_leg(&LegEvent::Message("refused".to_owned()), now);
+    assert!(
+        !outputs(&mut call)
+            .iter()
+            .any(|o| matches!(o, CallOutput::SendData(DataChannel::XChat, _))),
+        "nothing is sent while chat is for hosts only"
+    );
+    call.on_data(
+        DataChannel::XConference,
+        &restriction("NO_RESTRICTION"),
+        now,
+    );
+    assert_eq!(chat_states(&outputs(&mut call)), [ChatState::Open]);
+
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CONFERENCE_ENDED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert_eq!(chat_states(&out), [ChatState::Closed]);
+    assert!(ended(&out).is_some());
+}
+
 /// The room system's session timer ran out (RFC 4028: no refresh in time): the node leaves
 /// the conference; the leg is already over, so nothing more goes to it.
 #[test]

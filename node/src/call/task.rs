@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
+use super::chat::ChatGate;
 use super::figures;
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
@@ -59,6 +60,10 @@ pub(crate) struct CallPlan {
     pub(crate) commands: LegCommands,
     /// When the call gives up on a silent side ([`Liveness`]).
     pub(crate) liveness: Liveness,
+    /// How a wait in the lobby is presented (`[meet] lobby`).
+    pub(crate) lobby: crate::config::LobbyMode,
+    /// Whether the room system may chat, shared with its SIP leg.
+    pub(crate) chat: Arc<ChatGate>,
 }
 
 /// How long each side may be silent before the call ends (`media.rtp_timeout`,
@@ -166,8 +171,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         ports: _ports,
         commands,
         liveness,
+        lobby,
+        chat,
     } = plan;
-    let mut call = GatewayCall::new(settings, Instant::now());
+    let mut call = GatewayCall::new(settings, Instant::now()).with_lobby(lobby);
     let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let (media_tx, mut media_events) = mpsc::unbounded_channel::<MediaEvent>();
     let mut vtc_plans = Some(vtc);
@@ -255,6 +262,17 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     if let Some(downlink) = &downlink {
                         downlink.set_recording(recording);
                     }
+                }
+                CallOutput::Slate(text) => {
+                    if let Some(downlink) = &downlink
+                        && let Err(error) = downlink.show_slate(&text)
+                    {
+                        debug!("slate not shown: {error}");
+                    }
+                }
+                CallOutput::Chat(state) => {
+                    debug!(?state, "the room system's chat");
+                    chat.set(state);
                 }
                 CallOutput::Leg(command) => {
                     let _ = commands.send((call_id.clone(), command));

@@ -51,6 +51,22 @@ pub struct MeetConfig {
     pub token_expiry_warning: Duration,
     /// `[[meet.access_tokens]]`: the Workspace interop access tokens. Default none.
     pub access_tokens: Vec<AccessTokenConfig>,
+    /// What a room system gets while its call waits in the Meet lobby (an untrusted token):
+    /// `"ring"`, 180 Ringing until a host admits it (then 200); or `"slate"`, the call
+    /// answered at once with a "Waiting to be admitted" slate as its picture. Default `"ring"`.
+    pub lobby: LobbyMode,
+}
+
+/// `meet.lobby`: how a call waiting in the lobby is presented to the room system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LobbyMode {
+    /// 180 Ringing until admitted; the 200 when the conference joins the gateway.
+    #[default]
+    Ring,
+    /// 200 at once; the picture is a "Waiting to be admitted" slate until admitted. A
+    /// denial or a timeout then ends the call with a BYE and a `Reason`.
+    Slate,
 }
 
 impl Default for MeetConfig {
@@ -66,6 +82,7 @@ impl Default for MeetConfig {
             audience: "meet-sim".to_owned(),
             token_expiry_warning: Duration::from_secs(30 * 24 * 60 * 60),
             access_tokens: Vec::new(),
+            lobby: LobbyMode::Ring,
         }
     }
 }
@@ -247,7 +264,19 @@ fn check_backend_url(url: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_backend_url;
+    use super::{LobbyMode, check_backend_url};
+    use crate::config::Config;
+
+    #[test]
+    fn the_lobby_setting() {
+        assert_eq!(Config::default().meet.lobby, LobbyMode::Ring);
+        let slate = Config::from_toml_str("[meet]\nlobby = \"slate\"\n").unwrap();
+        assert_eq!(slate.meet.lobby, LobbyMode::Slate);
+        let err = Config::from_toml_str("[meet]\nlobby = \"music\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("meet.lobby"), "{err}");
+    }
 
     #[test]
     fn backend_urls() {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
-pub use meet::{AccessTokenConfig, GatewayAlgorithm, MeetConfig, Secret};
+pub use meet::{AccessTokenConfig, GatewayAlgorithm, LobbyMode, MeetConfig, Secret};
 pub use port_range::PortRange;
 pub use validate::compile_routing;
 pub use validate::{MAX_DRAIN_TIMEOUT, MIN_MEDIA_PORTS, MIN_SIGNALING_PORTS};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use signaling::sip::dialog::Reason;
-use signaling::sip::message::{Request, Response};
+use signaling::sip::message::{Method, Request, Response};
 use signaling::sip::transaction::{TransactionLayer, TxId};
 use tracing::{debug, info, warn};
 
@@ -142,6 +142,13 @@ impl CallTable {
             .ok_or_else(|| request.response(status(481)))?;
         let crypto = self.shared.config().sip.media_encryption;
         let SipCall { leg, far, .. } = call;
+        // A MESSAGE the conference would refuse (not joined, chat for hosts only) is refused
+        // here, with why, rather than taken and lost.
+        if request.method == Method::Message
+            && let FarEnd::Meet(meet) = &*far
+        {
+            meet.check_message(request)?;
+        }
         let answer = leg.on_request(request, now, |offer| match far {
             FarEnd::Test(test) => test.reoffer(offer, crypto),
             FarEnd::Meet(meet) => meet.reoffer(offer),
@@ -150,6 +157,59 @@ impl CallTable {
         });
         self.settle(&call_id, layer, now);
         answer
+    }
+
+    /// A MESSAGE outside any dialog (RFC 3428 pager mode, as baresip sends chat): taken as
+    /// chat in the caller's answered call into Meet, found by its From URI (user, host and
+    /// port, as in the INVITE) and its source address. `None` when no such call exists.
+    pub(crate) fn message_outside(
+        &mut self,
+        request: &Request,
+        peer: &SipPeer,
+        layer: &mut TransactionLayer<SipPeer>,
+        now: Instant,
+    ) -> Option<Answer> {
+        let from = request.from().ok()?;
+        let aor =
+            |uri: &signaling::sip::message::Uri| (uri.user.clone(), uri.host.clone(), uri.port);
+        let caller = aor(&from.uri);
+        let call_id = self.calls.iter().find_map(|(call_id, call)| {
+            let FarEnd::Meet(_) = &call.far else {
+                return None;
+            };
+            let same_caller = call
+                .leg
+                .invite()
+                .from()
+                .is_ok_and(|f| aor(&f.uri) == caller)
+                && call.leg.came_from().remote.ip() == peer.remote.ip();
+            (same_caller && !call.leg.is_early() && !call.leg.is_ended()).then(|| call_id.clone())
+        })?;
+        let call = self.calls.get_mut(&call_id)?;
+        let FarEnd::Meet(meet) = &call.far else {
+            return None;
+        };
+        let content_type = request.headers.content_type().unwrap_or_default();
+        let is_text = content_type
+            .split(';')
+            .next()
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/"));
+        if !is_text {
+            let mut response = request.response(status(415));
+            response.headers.push("Accept", "text/plain");
+            return Some(Err(response));
+        }
+        if let Err(refusal) = meet.check_message(request) {
+            return Some(Err(refusal));
+        }
+        let text = String::from_utf8_lossy(&request.body).into_owned();
+        debug!(
+            call_id,
+            "a MESSAGE outside the dialog, taken as the caller's chat"
+        );
+        meet.on_leg_event(&LegEvent::Message(text));
+        self.settle(&call_id, layer, now);
+        Some(Ok(request.response(status(200))))
     }
 
     /// The ACK for a 2xx we sent on an INVITE.
@@ -288,6 +348,7 @@ impl CallTable {
         };
         match command {
             LegCommand::Ring => call.leg.ring(),
+            LegCommand::Message(text) => call.leg.send_message(&text),
             LegCommand::Accept => {
                 if let FarEnd::Meet(meet) = &call.far {
                     let sdp = meet.answer_sdp().to_owned();

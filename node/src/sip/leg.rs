@@ -77,6 +77,8 @@ pub(crate) enum LegEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sent {
     Bye,
+    /// A text MESSAGE to the caller (RFC 3428): its answer changes nothing.
+    Message,
     /// A session refresh (re-INVITE) with this CSeq number.
     Refresh {
         cseq: u32,
@@ -206,6 +208,11 @@ impl UasLeg {
     /// The caller's INVITE.
     pub(crate) fn invite(&self) -> &Request {
         &self.invite
+    }
+
+    /// Where the caller's INVITE came from.
+    pub(crate) fn came_from(&self) -> &SipPeer {
+        &self.came_from
     }
 
     /// Whether the leg still waits for its answer (no 2xx has gone out).
@@ -450,6 +457,12 @@ impl UasLeg {
 
     /// A response to a request the leg sent.
     pub(crate) fn on_response(&mut self, sent: Sent, response: &Response, now: Instant) {
+        if sent == Sent::Message && response.status.code() >= 300 {
+            tracing::info!(
+                status = response.status.code(),
+                "the caller refused a chat MESSAGE"
+            );
+        }
         let Sent::Refresh { cseq } = sent else {
             return;
         };
@@ -490,6 +503,9 @@ impl UasLeg {
 
     /// A request the leg sent got no answer (Timer B or F).
     pub(crate) fn on_request_timeout(&mut self, sent: Sent) {
+        if sent == Sent::Message {
+            tracing::info!("a chat MESSAGE to the caller got no answer");
+        }
         if matches!(sent, Sent::Refresh { .. }) && !self.is_ended() {
             self.end_with_bye(LegEnd::RefreshFailed, &refresh_failed());
         }
@@ -549,6 +565,27 @@ impl UasLeg {
         let cseq = dialog.local_cseq().unwrap_or(1);
         self.outputs
             .push_back(LegOutput::Send(reinvite, peer, Sent::Refresh { cseq }));
+    }
+
+    /// Sends `text` to the caller in a MESSAGE inside the dialog (RFC 3428 §4, `text/plain`),
+    /// in its own client transaction like a BYE. Nothing while unanswered or once over: the
+    /// MESSAGE needs the dialog.
+    pub(crate) fn send_message(&mut self, text: &str) {
+        if !matches!(self.stage, Stage::Answered | Stage::Confirmed) {
+            return;
+        }
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        let peer = dialog_peer(dialog, &self.came_from);
+        let via = our_via(peer.transport, &self.config.bound, self.config.local_ip);
+        let message = dialog.request_with_body(
+            Method::Message,
+            via,
+            Body::new("text/plain;charset=UTF-8", text.as_bytes()),
+        );
+        self.outputs
+            .push_back(LegOutput::Send(message, peer, Sent::Message));
     }
 
     fn send_bye(&mut self, reason: Option<&Reason>) {

@@ -404,3 +404,35 @@ fn a_session_interval_below_min_se_is_refused_with_422() {
     assert_eq!(refusal.status.code(), 422);
     assert_eq!(refusal.headers.get("Min-SE"), Some("90"));
 }
+
+#[test]
+fn a_message_to_the_caller_goes_in_the_dialog_once_answered() {
+    let now = Instant::now();
+    let (invite, tx) = invite("");
+    let mut leg = UasLeg::new(tx, &invite, &peer(), config()).unwrap();
+    leg.send_message("too early");
+    assert!(sent(&outputs(&mut leg)).is_empty(), "no dialog yet");
+    leg.accept("v=0 answer".to_owned(), now).unwrap();
+    leg.on_ack();
+    outputs(&mut leg);
+    leg.send_message("Alice: hello");
+    let out = outputs(&mut leg);
+    let [LegOutput::Send(message, to, Sent::Message)] = out.as_slice() else {
+        panic!("{out:?}");
+    };
+    assert_eq!(message.method.as_str(), "MESSAGE");
+    assert_eq!(message.uri.to_string(), format!("sip:room@{CALLER}"));
+    assert_eq!(message.to().unwrap().tag(), Some("caller1"));
+    assert_eq!(message.from().unwrap().tag(), Some(leg.local_tag()));
+    assert_eq!(
+        message.headers.content_type(),
+        Some("text/plain;charset=UTF-8")
+    );
+    assert_eq!(message.body, b"Alice: hello");
+    assert_eq!(to.remote, CALLER.parse().unwrap());
+    // Its answer, whatever it is, changes nothing.
+    leg.on_response(Sent::Message, &message.response(status(404)), now);
+    leg.on_request_timeout(Sent::Message);
+    assert!(outputs(&mut leg).is_empty());
+    assert!(!leg.is_ended());
+}

@@ -32,6 +32,7 @@ use super::leg::{LegConfig, LegEvent, UasLeg};
 use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
+use crate::call::chat::ChatGate;
 use crate::call::stream_keys::StreamKeys;
 use crate::call::task::{self, CallPlan, LegCommands, Liveness};
 use crate::call::vtc_media::VtcStreamPlan;
@@ -47,6 +48,8 @@ pub(crate) struct MeetFarEnd {
     answer_sdp: String,
     /// What a new offer (re-INVITE, UPDATE) is answered with.
     session: AnsweredSession,
+    /// Whether the conference takes the room system's chat now (set by the call's task).
+    chat: Arc<ChatGate>,
 }
 
 /// What the first answer fixed, against which a new offer is answered: our endpoints, the
@@ -104,6 +107,18 @@ impl MeetFarEnd {
         info!("new SRTP keys from the room system: both directions re-keyed");
         self.answer_sdp = answer.to_string();
         Ok(Some(self.answer_sdp.clone()))
+    }
+
+    /// Whether the conference would take the text of `message` (a MESSAGE from the room
+    /// system) now; `Err` is the refusal to send ([`crate::call::chat::refusal`]): 480 outside
+    /// the conference, 403 while chat is restricted to hosts, 400 empty, 413 too long.
+    pub(crate) fn check_message(&self, message: &Request) -> Result<(), Response> {
+        let text = String::from_utf8_lossy(&message.body);
+        self.chat.check(&text).map_err(|error| {
+            let (code, phrase) = crate::call::chat::refusal(&error);
+            info!(code, "a MESSAGE from the room system refused: {error}");
+            message.response(status(code)).with_reason(phrase)
+        })
     }
 
     /// Passes what the leg reports on to the call's task.
@@ -216,6 +231,8 @@ pub(crate) fn start(
     meet_spec.local_addresses = vec![new.address];
     info!(call = licence.id(), dial = ?dial, token = new.access_token, "call into Meet");
     let (events, leg_events) = mpsc::unbounded_channel();
+    let settings = SessionSettings::default();
+    let chat = Arc::new(ChatGate::new(settings.chat_max_chars));
     let plan = CallPlan {
         call_id,
         dial,
@@ -226,7 +243,7 @@ pub(crate) fn start(
             call_id: request.call_id().unwrap_or_default().to_owned(),
         },
         connector,
-        settings: SessionSettings::default(),
+        settings,
         licence,
         detail,
         metrics: shared.metrics.clone(),
@@ -241,6 +258,8 @@ pub(crate) fn start(
             rtp_timeout: Some(shared.config().media.rtp_timeout).filter(|t| !t.is_zero()),
             meet_timeout: shared.config().media.meet_timeout,
         },
+        lobby: shared.config().meet.lobby,
+        chat: Arc::clone(&chat),
     };
     tokio::spawn(task::run(plan, leg_events));
     Ok(SipCall {
@@ -256,6 +275,7 @@ pub(crate) fn start(
                 codecs: codecs(&negotiated),
                 keys,
             },
+            chat,
         }),
         // The call's task holds the licence and finishes it with the call's ending.
         licence: None,

@@ -3,8 +3,9 @@
 //! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
 //! admission and routing; a target the node cannot serve yet (a Virtual Reception, a SIP
 //! target by DNS name) is answered 480. Calls to the test aliases, to SIP targets and into Meet,
-//! and their in-dialog requests, go to the [`CallTable`]. Refusals use the one mapping in
-//! `crate::refusal`.
+//! and their in-dialog requests, go to the [`CallTable`], and so does a MESSAGE outside any
+//! dialog (pager mode) from a caller in a call into Meet: its chat. Refusals use the one
+//! mapping in `crate::refusal`.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -183,10 +184,14 @@ impl Uas {
             _ if tagged => Err(request.response(status(481))),
             Method::Invite => return self.invite(tx, request, peer, layer, now),
             Method::Bye | Method::Info | Method::Update => Err(request.response(status(481))),
-            // RFC 3428 pager mode: nobody here receives messages outside a call.
-            Method::Message => Err(request
-                .response(status(404))
-                .with_reason("Not Found - MESSAGE is taken inside calls only")),
+            // RFC 3428 pager mode: chat from a caller in a call into Meet (baresip sends it
+            // outside the dialog); nobody else here receives messages.
+            Method::Message => match self.calls.message_outside(request, peer, layer, now) {
+                Some(answer) => answer,
+                None => Err(request
+                    .response(status(404))
+                    .with_reason("Not Found - MESSAGE is taken inside calls only")),
+            },
             Method::Prack
             | Method::Subscribe
             | Method::Notify

@@ -5,9 +5,11 @@
 //!
 //! Each run gets its own config folder, SIP port and RTP range, so runs can go in parallel.
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 /// How baresip reaches the node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,9 +94,9 @@ fn free_sip_port() -> u16 {
     panic!("no free loopback port pair for baresip");
 }
 
-fn config(sip_port: u16, rtp_base: u16, wav: &Path) -> String {
+fn config(sip_port: u16, rtp_base: u16, wav: &Path, extra: &str) -> String {
     let modules = "/usr/lib/baresip/modules";
-    format!(
+    let mut config = format!(
         "poll_method\tepoll\n\
          net_interface\t127.0.0.1\n\
          sip_listen\t127.0.0.1:{sip_port}\n\
@@ -124,7 +126,9 @@ fn config(sip_port: u16, rtp_base: u16, wav: &Path) -> String {
          avcodec_h264dec\th264\n",
         rtp_base + 99,
         wav = wav.display(),
-    )
+    );
+    config.push_str(extra);
+    config
 }
 
 /// A 440 Hz tone as a WAV file: 8 kHz, mono, 16-bit PCM (what baresip's `aufile` reads and
@@ -160,7 +164,11 @@ pub fn dial(dir: &Path, call: &Call<'_>) -> Run {
     let sip_port = free_sip_port();
     let wav = dir.join("tone.wav");
     std::fs::write(&wav, tone_wav(30)).unwrap();
-    std::fs::write(dir.join("config"), config(sip_port, call.rtp_base, &wav)).unwrap();
+    std::fs::write(
+        dir.join("config"),
+        config(sip_port, call.rtp_base, &wav, ""),
+    )
+    .unwrap();
     let mediaenc = if call.srtp { ";mediaenc=srtp-mand" } else { "" };
     std::fs::write(
         dir.join("accounts"),
@@ -208,4 +216,156 @@ pub fn tail(log: &str) -> String {
 /// A folder for one run's config and log.
 pub fn run_dir(name: &str) -> PathBuf {
     super::tls::scratch_dir(&format!("baresip-{name}"))
+}
+
+/// A baresip run in the background that can be driven while it runs: its `ctrl_tcp` socket
+/// takes commands (test-peers.md §1), its log is a file read at any time, and its one contact
+/// (the `contact` module's current contact) is what `/message` sends to. A MESSAGE it receives
+/// is shown only to user interfaces: `stdio.so` prints it to the log (`<from>: "<text>"`),
+/// which needs a stdin that can be polled (a pipe kept open; /dev/null cannot, §1.1).
+pub struct Running {
+    child: Child,
+    _stdin: Option<std::process::ChildStdin>,
+    log_path: PathBuf,
+    ctrl: SocketAddr,
+}
+
+/// Starts baresip on `call` (it hangs up and exits after `call.seconds` at the latest) with
+/// `contact` (a SIP URI, `sip:user@host:port`) as its current contact for chat.
+pub fn start(dir: &Path, call: &Call<'_>, contact: &str) -> Running {
+    std::fs::create_dir_all(dir).unwrap();
+    let sip_port = free_sip_port();
+    let ctrl = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let wav = dir.join("tone.wav");
+    std::fs::write(&wav, tone_wav(30)).unwrap();
+    let extra = format!(
+        "module\tstdio.so\nmodule_app\tcontact.so\nmodule_app\tctrl_tcp.so\n\
+         ctrl_tcp_listen\t{ctrl}\n"
+    );
+    std::fs::write(
+        dir.join("config"),
+        config(sip_port, call.rtp_base, &wav, &extra),
+    )
+    .unwrap();
+    std::fs::write(dir.join("contacts"), format!("\"Meet\" <{contact}>\n")).unwrap();
+    std::fs::write(dir.join("current_contact"), contact).unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        format!(
+            "<sip:vtc@127.0.0.1:{sip_port}>;regint=0;answermode=manual;\
+             audio_codecs=pcmu;video_codecs=h264\n"
+        ),
+    )
+    .unwrap();
+    let uri = format!(
+        "sip:{}@{};transport={}",
+        call.user,
+        call.target,
+        call.transport.param()
+    );
+    let log_path = dir.join("baresip.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    // Line-buffered output (stdbuf, coreutils): the log file is read while baresip runs.
+    let mut child = Command::new("stdbuf")
+        .arg("-oL")
+        .arg("-eL")
+        .arg("baresip")
+        .arg("-4")
+        .arg("-f")
+        .arg(dir)
+        .arg("-e")
+        .arg(format!("/dial {uri}"))
+        .arg("-t")
+        .arg(call.seconds.to_string())
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("baresip runs");
+    Running {
+        _stdin: child.stdin.take(),
+        child,
+        log_path,
+        ctrl,
+    }
+}
+
+impl Running {
+    /// Everything baresip has logged so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log_path).unwrap_or_default()).into_owned()
+    }
+
+    /// Runs one long command (`message`, `hangup`, `quit`, ...) on the control socket: a
+    /// netstring-framed JSON request; the answer's text, or why there is none.
+    pub fn command(&self, command: &str, params: &str) -> Result<String, String> {
+        let request =
+            serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
+        let mut stream = TcpStream::connect_timeout(&self.ctrl, Duration::from_secs(2))
+            .map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(format!("{}:{request},", request.len()).as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Netstrings, `<len>:<json>,`: events may come before the response.
+        loop {
+            let n = stream.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            while let Some(colon) = answer.iter().position(|&b| b == b':') {
+                let Some(len) = std::str::from_utf8(&answer[..colon])
+                    .ok()
+                    .and_then(|l| l.parse::<usize>().ok())
+                else {
+                    return Err(format!("not a netstring: {answer:?}"));
+                };
+                if answer.len() < colon + 1 + len + 1 {
+                    break;
+                }
+                let item =
+                    String::from_utf8_lossy(&answer[colon + 1..colon + 1 + len]).into_owned();
+                answer.drain(..colon + 1 + len + 1);
+                if item.contains("\"response\"") {
+                    return Ok(item);
+                }
+            }
+        }
+        Err(format!(
+            "the control socket closed: {:?}",
+            String::from_utf8_lossy(&answer)
+        ))
+    }
+
+    /// Waits for baresip to exit (after `quit`, or its `-t` time) and returns the run.
+    pub fn finish(mut self) -> Run {
+        let status = self.child.wait().expect("baresip exits");
+        let log = self.log();
+        Run {
+            output: Output {
+                status,
+                stdout: log.clone().into_bytes(),
+                stderr: Vec::new(),
+            },
+            log,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave baresip running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

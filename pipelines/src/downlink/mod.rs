@@ -244,6 +244,23 @@ impl Downlink {
             .map_err(|_| DownlinkError::Ended)
     }
 
+    /// Shows `text` on a full-frame slate (the canvas background, the text centred, as the
+    /// waiting slate) instead of the conference: what the room system sees while it waits
+    /// in the lobby, for example. Decoders are removed; the next
+    /// [`assign_sources`](Self::assign_sources) replaces the slate.
+    pub fn show_slate(&self, text: &str) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        let mut plan = Plan::waiting();
+        plan.tiles[kernels::layout::MAIN_TILE] = TileContent::Slate(kernels::slate::Slate {
+            background: kernels::canvas::DEFAULT_BACKGROUND,
+            text: text.to_owned(),
+        });
+        lock(&self.video_in).assign(&plan.ssrcs());
+        self.compose_tx
+            .send(ComposeMsg::Assign(Box::new(plan)))
+            .map_err(|_| DownlinkError::Ended)
+    }
+
     /// Whether the Meet conference is being recorded (or streamed): while it is, a red-dot
     /// "REC" indicator is drawn at the top-left corner of the video sent to the room system
     /// ([`kernels::overlay`]); it shows from the next output frame and is gone from the first
