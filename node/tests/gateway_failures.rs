@@ -7,8 +7,8 @@
 //!   with 503 and its `Reason`;
 //! - the room system goes silent (no RTP for `media.rtp_timeout`) → the node leaves the
 //!   conference, sends a BYE and frees the call; while it sends RTP nothing happens;
-//! - the node drains with a gateway call up → the call ends with a `Reason` at the drain
-//!   timeout and the gateway leaves the conference.
+//! - the node drains with two gateway calls up → one finishes on its own, the other ends
+//!   with a `Reason` at the drain timeout, and both gateways leave.
 //!
 //! The session timer's expiry is covered by the call's sans-IO unit tests: RFC 4028's least
 //! interval is 90 s, too long for a test in real time.
@@ -71,6 +71,7 @@ async fn meet_unreachable_mid_call_sends_a_bye_within_5_s() {
         bye.headers.get("Reason"),
         Some("SIP;cause=503;text=\"Meet unavailable\"")
     );
+    eprintln!("BYE {after:?} after Meet went away");
     assert!(after < Duration::from_secs(5), "BYE after {after:?}");
     caller.reply(&bye, demo.sip).await;
     assert!(
@@ -200,6 +201,7 @@ async fn meet_sim_shut_down_mid_call_sends_a_bye_within_5_s() {
         bye.headers.get("Reason"),
         Some("SIP;cause=503;text=\"Meet unavailable\"")
     );
+    eprintln!("BYE {after:?} after Meet went away");
     assert!(after < Duration::from_secs(5), "BYE after {after:?}");
     caller.reply(&bye, sip).await;
     let freed = eventually(Duration::from_secs(10), || async {
@@ -226,6 +228,7 @@ async fn a_dtls_failure_toward_meet_refuses_the_call_with_503() {
         .response(Duration::from_secs(20))
         .await
         .expect("a final response");
+    eprintln!("refused {:?} after the INVITE", started.elapsed());
     assert_eq!(refused.status.code(), 503, "{refused:?}");
     assert_eq!(
         refused.headers.get("Reason"),
@@ -280,6 +283,7 @@ async fn a_silent_room_system_is_ended_and_the_gateway_leaves() {
         bye.headers.get("Reason"),
         Some("SIP;cause=408;text=\"No media from the room system\"")
     );
+    eprintln!("BYE {after:?} after the room system's last packet");
     assert!(
         after >= Duration::from_millis(1_500) && after < Duration::from_secs(5),
         "BYE {after:?} after the last packet (timeout 2 s)"
@@ -298,21 +302,33 @@ async fn a_silent_room_system_is_ended_and_the_gateway_leaves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_drain_ends_a_gateway_call_with_a_reason_at_its_timeout() {
+async fn a_drain_lets_one_gateway_call_finish_and_ends_the_other_with_a_reason() {
     let mut own = node_with_its_own_sim(24_300, "[node]\ndrain_timeout = \"1s\"").await;
-    let caller = Caller::new("drain-1").await;
-    caller.invite(own.sip, &own.long_id).await;
-    let ok = caller
-        .response(Duration::from_secs(20))
-        .await
-        .expect("a final response");
-    assert_eq!(ok.status.code(), 200, "{ok:?}");
-    caller.ack(own.sip, &ok, &own.long_id).await;
-    assert_eq!(gateways_present(&own), 1);
+    let mut callers = Vec::new();
+    for id in ["drain-1", "drain-2"] {
+        let caller = Caller::new(id).await;
+        caller.invite(own.sip, &own.long_id).await;
+        let ok = caller
+            .response(Duration::from_secs(20))
+            .await
+            .expect("a final response");
+        assert_eq!(ok.status.code(), 200, "{ok:?}");
+        caller.ack(own.sip, &ok, &own.long_id).await;
+        callers.push((caller, ok.to().unwrap().tag().unwrap().to_owned()));
+    }
+    assert_eq!(gateways_present(&own), 2);
 
     let asked = Instant::now();
     own.stop.take().unwrap().send(()).unwrap();
-    let bye = caller
+    // The first finishes on its own during the drain: its BYE is answered as usual.
+    let (first, tag) = &callers[0];
+    let bye = first.in_dialog("BYE", 2, tag, &own.long_id);
+    first.sip.send_to(bye.as_bytes(), own.sip).await.unwrap();
+    let answer = first.response(Duration::from_secs(5)).await;
+    assert_eq!(answer.map(|r| r.status.code()), Some(200));
+    // The second is still up at the drain timeout: a BYE with the node's Reason.
+    let (second, _) = &callers[1];
+    let bye = second
         .request(Duration::from_secs(10))
         .await
         .expect("a BYE");
@@ -326,11 +342,16 @@ async fn a_drain_ends_a_gateway_call_with_a_reason_at_its_timeout() {
         after >= Duration::from_millis(900),
         "ended after {after:?}, before the drain timeout"
     );
-    caller.reply(&bye, own.sip).await;
+    eprintln!("drain: the remaining call got its BYE {after:?} after the stop");
+    second.reply(&bye, own.sip).await;
     let stopped = tokio::time::timeout(Duration::from_secs(10), &mut own.node).await;
     assert!(
         matches!(stopped, Ok(Ok(Ok(())))),
         "the node stopped: {stopped:?}"
     );
-    assert_eq!(gateways_present(&own), 0, "the gateway left the conference");
+    assert_eq!(
+        gateways_present(&own),
+        0,
+        "both gateways left the conference"
+    );
 }
