@@ -4,22 +4,30 @@
 //! per stream. The RTP-level figures (packets, bit rate, loss, jitter) come from the RTP/RTCP
 //! core instead ([`crate::rtp`]).
 
-use crate::calls::{CallDetail, FrameFigures, LayerFigures, MeetFigures, MeetStreamFigures};
+use std::time::Instant;
+
+use crate::calls::{
+    CallDetail, FrameFigures, LayerFigures, MeetFigures, MeetStreamFigures, Resolution,
+};
 use crate::metrics::Metrics;
-use pipelines::MeetLeg;
+use pipelines::{LayerTable, MeetLeg};
 use pipelines::downlink::{Downlink, DownlinkStats};
 use pipelines::uplink::UplinkStats;
 
-/// What was last published, to count metric deltas.
+/// What was last published, to count metric deltas and rates.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
     frames: [u64; 4],
     errors: [u64; 2],
+    /// Bytes encoded per layer, and when they were read.
+    layer_bytes: Vec<u64>,
+    at: Option<Instant>,
 }
 
 /// Reads the media plane's counters and shows them: `/status` and metrics.
 pub(crate) fn publish(
     leg: &MeetLeg,
+    layers: &LayerTable,
     uplink: &UplinkStats,
     downlink: &Downlink,
     detail: &CallDetail,
@@ -27,7 +35,37 @@ pub(crate) fn publish(
     last: &mut Published,
 ) {
     let down = downlink.stats();
-    let meet = meet_figures(leg, &down);
+    let mut meet = meet_figures(leg, &down);
+    // The layers' sizes and their bit rates since the last reading.
+    let now = Instant::now();
+    let seconds = last.at.map(|at| now.duration_since(at).as_secs_f64());
+    let bytes: Vec<u64> = meet
+        .layers
+        .iter()
+        .map(|l| leg.layer_bytes(&l.rid).unwrap_or(0))
+        .collect();
+    for (i, layer) in meet.layers.iter_mut().enumerate() {
+        layer.resolution = layers
+            .layers
+            .iter()
+            .find(|spec| spec.rid == layer.rid)
+            .map(|spec| Resolution {
+                width: spec.width,
+                height: spec.height,
+            });
+        let before = last.layer_bytes.get(i).copied().unwrap_or(0);
+        if let Some(seconds) = seconds.filter(|s| *s > 0.0) {
+            layer.bitrate_bps = (bytes[i].saturating_sub(before) as f64 * 8.0 / seconds) as u64;
+        }
+    }
+    last.layer_bytes = bytes;
+    last.at = Some(now);
+    if let (Some(video), Some((width, height))) = (
+        detail.streams.iter().find(|s| s.media == "video"),
+        uplink.video.resolution,
+    ) {
+        video.set_resolution_in(Resolution { width, height });
+    }
     // streams are (audio, video) in plan order
     let figures = [
         FrameFigures {
@@ -80,6 +118,10 @@ fn meet_figures(leg: &MeetLeg, down: &DownlinkStats) -> MeetFigures {
                 let stats = leg.keyframe_stats(rid).unwrap_or_default();
                 LayerFigures {
                     rid: rid.clone(),
+                    codec: "VP8",
+                    // filled in by `publish`: the spec's size, the bit rate since the last
+                    resolution: None,
+                    bitrate_bps: 0,
                     frames: leg.layer_frames(rid).unwrap_or(0),
                     keyframes: stats.keyframes_out,
                     keyframe_requests: stats.plis + stats.firs,
@@ -91,6 +133,11 @@ fn meet_figures(leg: &MeetLeg, down: &DownlinkStats) -> MeetFigures {
             .iter()
             .map(|(ssrc, frames)| MeetStreamFigures {
                 ssrc: *ssrc,
+                codec: "VP8",
+                resolution: down
+                    .resolutions
+                    .get(ssrc)
+                    .map(|&(width, height)| Resolution { width, height }),
                 frames: *frames,
                 decode_errors: down.decode_errors.get(ssrc).copied().unwrap_or(0),
             })

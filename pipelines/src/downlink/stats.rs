@@ -39,6 +39,8 @@ pub struct DownlinkStats {
     pub frames_decoded: BTreeMap<u32, u64>,
     /// Decode errors (decoder warnings and errors) per Meet SSRC, video and audio.
     pub decode_errors: BTreeMap<u32, u64>,
+    /// The size (width, height) of the latest picture decoded per Meet video SSRC.
+    pub resolutions: BTreeMap<u32, (u32, u32)>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +59,7 @@ pub(crate) struct Counters {
     pub(crate) audio_packets: AtomicU64,
     pub(crate) frames_decoded: Mutex<BTreeMap<u32, u64>>,
     pub(crate) decode_errors: Mutex<BTreeMap<u32, u64>>,
+    pub(crate) resolutions: Mutex<BTreeMap<u32, (u32, u32)>>,
 }
 
 impl Counters {
@@ -70,6 +73,14 @@ impl Counters {
 
     pub(crate) fn bump_ssrc(map: &Mutex<BTreeMap<u32, u64>>, ssrc: u32) {
         *lock(map).entry(ssrc).or_default() += 1;
+    }
+
+    /// Counts a picture decoded from `ssrc` and keeps its size.
+    pub(crate) fn decoded(&self, ssrc: u32, size: Option<(u32, u32)>) {
+        Self::bump_ssrc(&self.frames_decoded, ssrc);
+        if let Some(size) = size {
+            lock(&self.resolutions).insert(ssrc, size);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> DownlinkStats {
@@ -89,6 +100,7 @@ impl Counters {
             audio_packets: get(&self.audio_packets),
             frames_decoded: lock(&self.frames_decoded).clone(),
             decode_errors: lock(&self.decode_errors).clone(),
+            resolutions: lock(&self.resolutions).clone(),
         }
     }
 }
