@@ -73,7 +73,7 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
         alice["participantId"].as_i64().expect("Alice's id")
     );
 
-    // Call 1: baresip, with real media, for 20 s.
+    // Call 1: baresip, with real media, for 16 s.
     let (sip, long_id) = (demo.sip, demo.long_id.clone());
     let dir = baresip::run_dir("live-view");
     let vtc = tokio::task::spawn_blocking(move || {
@@ -83,7 +83,7 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
             user: &long_id,
             srtp: false,
             rtp_base: 29_800,
-            seconds: 20,
+            seconds: 16,
         };
         baresip::dial(&dir, &call)
     });
@@ -195,6 +195,7 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
         ("tcn_licenses_in_use", 4.0),
         ("tcn_licenses_total", 4.0),
         ("tcn_full", 1.0),
+        // (Prometheus prints labels in name order.)
         ("tcn_calls_active{protocol=\"sip\",state=\"joined\"}", 2.0),
         ("tcn_calls_active{protocol=\"sip\",state=\"lobby\"}", 0.0),
         ("tcn_calls_total{outcome=\"no_license\"}", 1.0),
@@ -204,13 +205,13 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
     }
     let bitrate = metric(
         &text,
-        &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",stream=\"vtc_video\",direction=\"in\"}}"),
+        &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"in\",stream=\"vtc_video\"}}"),
     );
     assert!(bitrate > Some(0.0), "{text}");
     assert!(
         metric(
             &text,
-            &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",stream=\"meet_video_f\",direction=\"out\"}}"),
+            &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"out\",stream=\"meet_video_f\"}}"),
         ) > Some(0.0),
         "{text}"
     );
