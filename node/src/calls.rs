@@ -836,10 +836,7 @@ mod tests {
         let (calls, _) = registry(5);
         let held = calls.admit().unwrap();
         calls.start_draining();
-        assert_eq!(
-            calls.admit().unwrap_err(),
-            AdmissionError::Draining
-        );
+        assert_eq!(calls.admit().unwrap_err(), AdmissionError::Draining);
         assert_eq!(AdmissionError::Draining.retry_after(), None);
         assert_eq!(calls.summaries().len(), 1);
         assert_eq!(calls.summaries()[0].id, held.id());

@@ -48,7 +48,12 @@ impl Capacity {
     /// The limit for a configured value (`0` = derive) on a host with `cpu_cores` cores and
     /// `port_pairs` media port pairs, a gateway call costing `cores_per_call` (`0` = not
     /// counted: then the CPU sets no limit).
-    pub fn derive(configured: u32, cpu_cores: usize, port_pairs: usize, cores_per_call: f64) -> Self {
+    pub fn derive(
+        configured: u32,
+        cpu_cores: usize,
+        port_pairs: usize,
+        cores_per_call: f64,
+    ) -> Self {
         // Float-to-int `as` saturates; the quotient of two small positive numbers is in range.
         let cpu_calls = (cores_per_call > 0.0)
             .then(|| ((cpu_cores as f64 / cores_per_call).floor() as u32).max(1));
@@ -88,7 +93,12 @@ impl Capacity {
     /// The limit for this host: cores from the OS, pairs from the media pool.
     pub fn for_host(config: &crate::config::CapacityConfig, port_pairs: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self::derive(config.max_calls, cores, port_pairs, config.cpu_cores_per_call)
+        Self::derive(
+            config.max_calls,
+            cores,
+            port_pairs,
+            config.cpu_cores_per_call,
+        )
     }
 }
 
@@ -102,7 +112,10 @@ mod tests {
         assert_eq!((c.max_calls, c.limited_by), (7, CapacityLimit::Configured));
         // the CPU still bounds gateway calls
         assert_eq!(c.cpu_calls, Some(95));
-        assert_eq!(Capacity::derive(7, 2, 5_000, CPU_CORES_PER_CALL).cpu_calls, Some(2));
+        assert_eq!(
+            Capacity::derive(7, 2, 5_000, CPU_CORES_PER_CALL).cpu_calls,
+            Some(2)
+        );
     }
 
     #[test]
@@ -110,8 +123,14 @@ mod tests {
         // 2 cores / 0.67 = 2.98 calls
         let c = Capacity::derive(0, 2, 5_000, CPU_CORES_PER_CALL);
         assert_eq!((c.max_calls, c.limited_by), (2, CapacityLimit::Cpu));
-        assert_eq!(Capacity::derive(0, 16, 5_000, CPU_CORES_PER_CALL).max_calls, 23);
-        assert_eq!(Capacity::derive(0, 0, 5_000, CPU_CORES_PER_CALL).max_calls, 1);
+        assert_eq!(
+            Capacity::derive(0, 16, 5_000, CPU_CORES_PER_CALL).max_calls,
+            23
+        );
+        assert_eq!(
+            Capacity::derive(0, 0, 5_000, CPU_CORES_PER_CALL).max_calls,
+            1
+        );
         // a measured cost of 0.25 core: 8 calls on 2 cores
         assert_eq!(Capacity::derive(0, 2, 5_000, 0.25).max_calls, 8);
         // a call dearer than the host: still one
@@ -125,6 +144,9 @@ mod tests {
         assert_eq!((c.max_calls, c.limited_by), (16, CapacityLimit::MediaPorts));
         // no CPU check: the ports decide
         let c = Capacity::derive(0, 2, 50, 0.0);
-        assert_eq!((c.max_calls, c.limited_by, c.cpu_calls), (16, CapacityLimit::MediaPorts, None));
+        assert_eq!(
+            (c.max_calls, c.limited_by, c.cpu_calls),
+            (16, CapacityLimit::MediaPorts, None)
+        );
     }
 }

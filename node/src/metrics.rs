@@ -325,8 +325,9 @@ impl Metrics {
         .expect("valid metric");
         reg(Box::new(calls_active.clone()));
         let stream_vec = |name: &str, help: &str| {
-            let v = prometheus::GaugeVec::new(Opts::new(name, help), &["call", "stream", "direction"])
-                .expect("valid metric");
+            let v =
+                prometheus::GaugeVec::new(Opts::new(name, help), &["call", "stream", "direction"])
+                    .expect("valid metric");
             reg(Box::new(v.clone()));
             v
         };
@@ -714,13 +715,17 @@ impl LiveMetrics {
         // Every (protocol, state) is recounted: a state no call is in shows 0.
         calls_active.reset();
         for state in CallState::ALL {
-            calls_active.with_label_values(&["sip", state.label()]).set(0);
+            calls_active
+                .with_label_values(&["sip", state.label()])
+                .set(0);
         }
         for call in &snapshot.calls {
-            let (protocol, state) = call.detail.as_ref().map_or(
-                ("sip", CallState::Connected),
-                |d| (d.caller.protocol, d.state()),
-            );
+            let (protocol, state) = call
+                .detail
+                .as_ref()
+                .map_or(("sip", CallState::Connected), |d| {
+                    (d.caller.protocol, d.state())
+                });
             calls_active
                 .with_label_values(&[protocol, state.label()])
                 .inc();

@@ -11,6 +11,7 @@
 //! - The pool is full: OPTIONS answers 503 with `Retry-After`, a third call gets 503 with
 //!   `Retry-After` and counts as `tcn_calls_total{outcome="no_license"}`; once a call ends,
 //!   OPTIONS answers 200 again.
+//! - A gateway call the CPU cannot carry (`cpu_cores_per_call`) is refused the same way.
 //!
 //! baresip is required: without it this test fails with an install hint (`make deps`).
 
@@ -153,11 +154,17 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
             .filter_map(Value::as_str)
             .collect();
         assert!(others.contains(&alice.as_str()), "{call:#}");
-        assert!(!others.contains(&me), "its own device is not an other: {call:#}");
+        assert!(
+            !others.contains(&me),
+            "its own device is not an other: {call:#}"
+        );
         assert_eq!(stream(call, "audio")["codec"], "PCMU", "{call:#}");
         let video = stream(call, "video");
         assert_eq!(video["codec"], "H264", "{call:#}");
-        assert_eq!(video["resolution_out"], json!({"width": 1280, "height": 720}));
+        assert_eq!(
+            video["resolution_out"],
+            json!({"width": 1280, "height": 720})
+        );
     }
     assert_eq!(room_call["caller"]["display_name"], "Room 4");
     // Each sees the other gateway call as a participant of the conference.
@@ -186,7 +193,10 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
         json!([{"conference": space, "meeting_code": demo.meeting_code, "calls": ids}]),
         "{status:#}"
     );
-    assert_eq!(status["capacity"]["licenses"], json!({"total": 4, "in_use": 4}));
+    assert_eq!(
+        status["capacity"]["licenses"],
+        json!({"total": 4, "in_use": 4})
+    );
     assert_eq!(status["capacity"]["full"], "no_license");
 
     let text = demo.metrics().await;
@@ -205,13 +215,17 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
     }
     let bitrate = metric(
         &text,
-        &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"in\",stream=\"vtc_video\"}}"),
+        &format!(
+            "tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"in\",stream=\"vtc_video\"}}"
+        ),
     );
     assert!(bitrate > Some(0.0), "{text}");
     assert!(
         metric(
             &text,
-            &format!("tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"out\",stream=\"meet_video_f\"}}"),
+            &format!(
+                "tcn_stream_bitrate_bps{{call=\"{vtc_id}\",direction=\"out\",stream=\"meet_video_f\"}}"
+            ),
         ) > Some(0.0),
         "{text}"
     );
@@ -238,4 +252,63 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
     })
     .await;
     assert!(idle, "{}", demo.metrics().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_call_the_cpu_cannot_carry_is_refused() {
+    // 64 cores per call: the CPU carries one gateway call (on any host of fewer than 128).
+    let demo = Demo::start(
+        29_900,
+        "[capacity]\ncpu_cores_per_call = 64\nmax_calls = 10\n",
+    )
+    .await;
+    let cpu = &status(&demo).await["capacity"]["cpu"];
+    assert_eq!(cpu["gateway_calls_max"], 1, "{cpu:#}");
+
+    let first = Caller::new("cpu-1").await;
+    first.invite(demo.sip, &demo.long_id).await;
+    let ok = first
+        .response(Duration::from_secs(15))
+        .await
+        .expect("a 200");
+    assert_eq!(ok.status.code(), 200, "{ok:?}");
+    first.ack(demo.sip, &ok, &demo.long_id).await;
+
+    let busy = first.options(demo.sip, 1).await.expect("an answer");
+    assert_eq!(busy.status.code(), 503, "{busy:?}");
+    assert_eq!(busy.headers.get("Retry-After"), Some("30"));
+    let second = Caller::new("cpu-2").await;
+    second.invite(demo.sip, &demo.long_id).await;
+    let refused = second
+        .response(Duration::from_secs(5))
+        .await
+        .expect("a 503");
+    assert_eq!(
+        (refused.status.code(), refused.reason.as_str()),
+        (503, "Service Unavailable - cpu full")
+    );
+    assert_eq!(refused.headers.get("Retry-After"), Some("30"));
+    let status = status(&demo).await;
+    assert_eq!(status["capacity"]["full"], "cpu_full", "{status:#}");
+    assert_eq!(status["capacity"]["cpu"]["gateway_calls"], 1);
+    let text = demo.metrics().await;
+    assert_eq!(
+        metric(&text, "tcn_calls_total{outcome=\"rejected\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&text, "tcn_calls_total{outcome=\"no_license\"}"),
+        Some(0.0)
+    );
+
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    let bye = first.in_dialog("BYE", 2, &tag, &demo.long_id);
+    first.sip.send_to(bye.as_bytes(), demo.sip).await.unwrap();
+    let free = eventually(Duration::from_secs(5), || async {
+        metric(&demo.metrics().await, "tcn_full") == Some(0.0)
+    })
+    .await;
+    assert!(free, "{}", demo.metrics().await);
+    let open = second.options(demo.sip, 2).await.expect("an answer");
+    assert_eq!(open.status.code(), 200, "{open:?}");
 }

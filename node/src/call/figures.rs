@@ -10,9 +10,9 @@ use crate::calls::{
     CallDetail, FrameFigures, LayerFigures, MeetFigures, MeetStreamFigures, Resolution,
 };
 use crate::metrics::Metrics;
-use pipelines::{LayerTable, MeetLeg};
 use pipelines::downlink::{Downlink, DownlinkStats};
 use pipelines::uplink::UplinkStats;
+use pipelines::{LayerTable, MeetLeg};
 
 /// What was last published, to count metric deltas and rates.
 #[derive(Debug, Default)]

@@ -351,8 +351,13 @@ mod tests {
             refused("[capacity]\ncpu_cores_per_call = -0.5"),
             "capacity.cpu_cores_per_call: -0.5 is outside 0 (no CPU check) ..= 64 cores"
         );
-        assert!(refused("[capacity]\ncpu_cores_per_call = nan").starts_with("capacity.cpu_cores_per_call: "));
-        assert!(refused("[capacity]\nretry_after = \"1500ms\"").starts_with("capacity.retry_after: "));
+        assert!(
+            refused("[capacity]\ncpu_cores_per_call = nan")
+                .starts_with("capacity.cpu_cores_per_call: ")
+        );
+        assert!(
+            refused("[capacity]\nretry_after = \"1500ms\"").starts_with("capacity.retry_after: ")
+        );
         assert!(refused("[capacity]\nretry_after = \"2h\"").starts_with("capacity.retry_after: "));
         assert!(refused("[capacity]\nlicenses = -4").starts_with("capacity.licenses"));
         let ok = Config::from_toml_str(

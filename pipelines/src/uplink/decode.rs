@@ -287,7 +287,10 @@ fn count_output(
             && let (Ok(width), Ok(height)) = (s.get::<i32>("width"), s.get::<i32>("height"))
             && let Some(shared) = weak.upgrade()
         {
-            let (w, h) = (u64::from(width.unsigned_abs()), u64::from(height.unsigned_abs()));
+            let (w, h) = (
+                u64::from(width.unsigned_abs()),
+                u64::from(height.unsigned_abs()),
+            );
             counters(&shared)
                 .resolution
                 .store(w << 32 | h, Ordering::Relaxed);
