@@ -401,15 +401,25 @@ pub struct LayerFigures {
     pub keyframe_requests: u64,
 }
 
-/// One video stream received from Meet.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// One stream received from Meet (video, or audio).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MeetStreamFigures {
     /// The virtual SSRC.
     pub ssrc: u32,
-    /// The codec: `VP8`.
+    /// `video` or `audio`.
+    pub media: &'static str,
+    /// The codec: `VP8` or `opus`.
     pub codec: &'static str,
-    /// The size of the latest picture decoded.
+    /// Video: the size of the latest picture decoded.
     pub resolution: Option<Resolution>,
+    /// Bit rate received over the last second, RTP headers included.
+    pub bitrate_bps: u64,
+    /// Packets lost since the stream started (RFC 3550 A.3; negative with duplicates).
+    pub lost: i64,
+    /// `lost` over the packets expected, 0 to 1.
+    pub loss_ratio: f64,
+    /// Interarrival jitter (RFC 3550 A.8), in milliseconds.
+    pub jitter_ms: f64,
     /// Frames decoded.
     pub frames: u64,
     /// Decoder errors.

@@ -348,18 +348,20 @@ impl Metrics {
             stream_bitrate: stream_vec(
                 "tcn_stream_bitrate_bps",
                 "Bit rate of each media stream of each call in progress, by node-local call id, \
-                 stream (vtc_audio, vtc_video, meet_video_<rid>) and direction (in: received by \
-                 the node, out: sent), over the last second.",
+                 stream (vtc_audio, vtc_video; meet_video_<rid> sent to Meet; \
+                 meet_<media>_<ssrc> received from Meet) and direction (in: received by the \
+                 node, out: sent), over the last second.",
             ),
             stream_loss: stream_vec(
                 "tcn_stream_loss_ratio",
-                "Fraction of packets lost in the last RTCP interval on each room-system stream: \
-                 in, what the node receives; out, what the room system reports receiving.",
+                "Fraction of packets lost on each stream: room-system streams in the last RTCP \
+                 interval (in: what the node receives; out: what the room system reports \
+                 receiving); streams from Meet since they started.",
             ),
             stream_jitter: stream_vec(
                 "tcn_stream_jitter_seconds",
-                "Interarrival jitter on each room-system stream: in, as the node measures it; \
-                 out, as the room system reports it.",
+                "Interarrival jitter on each stream: in, as the node measures it (room system \
+                 and Meet); out, as the room system reports it.",
             ),
             call_setup: {
                 let h = prometheus::Histogram::with_opts(
@@ -769,6 +771,19 @@ impl LiveMetrics {
                 self.stream_bitrate
                     .with_label_values(&[&id, &format!("meet_video_{}", layer.rid), "out"])
                     .set(layer.bitrate_bps as f64);
+            }
+            for stream in meet.iter().flat_map(|m| &m.streams) {
+                let name = format!("meet_{}_{}", stream.media, stream.ssrc);
+                let labels = [id.as_str(), name.as_str(), "in"];
+                self.stream_bitrate
+                    .with_label_values(&labels)
+                    .set(stream.bitrate_bps as f64);
+                self.stream_loss
+                    .with_label_values(&labels)
+                    .set(stream.loss_ratio);
+                self.stream_jitter
+                    .with_label_values(&labels)
+                    .set(stream.jitter_ms / 1000.0);
             }
         }
     }

@@ -4,6 +4,7 @@
 //! per stream. The RTP-level figures (packets, bit rate, loss, jitter) come from the RTP/RTCP
 //! core instead ([`crate::rtp`]).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::calls::{
@@ -19,8 +20,9 @@ use pipelines::{LayerTable, MeetLeg};
 pub(crate) struct Published {
     frames: [u64; 4],
     errors: [u64; 2],
-    /// Bytes encoded per layer, and when they were read.
+    /// Bytes encoded per layer, bytes received per Meet SSRC, and when they were read.
     layer_bytes: Vec<u64>,
+    meet_bytes: BTreeMap<u32, u64>,
     at: Option<Instant>,
 }
 
@@ -59,6 +61,13 @@ pub(crate) fn publish(
         }
     }
     last.layer_bytes = bytes;
+    for stream in &mut meet.streams {
+        let bytes = down.received.get(&stream.ssrc).map_or(0, |r| r.bytes);
+        let before = last.meet_bytes.insert(stream.ssrc, bytes).unwrap_or(0);
+        if let Some(seconds) = seconds.filter(|s| *s > 0.0) {
+            stream.bitrate_bps = (bytes.saturating_sub(before) as f64 * 8.0 / seconds) as u64;
+        }
+    }
     last.at = Some(now);
     if let (Some(video), Some((width, height))) = (
         detail.streams.iter().find(|s| s.media == "video"),
@@ -128,23 +137,46 @@ fn meet_figures(leg: &MeetLeg, down: &DownlinkStats) -> MeetFigures {
                 }
             })
             .collect(),
-        streams: down
-            .frames_decoded
-            .iter()
-            .map(|(ssrc, frames)| MeetStreamFigures {
-                ssrc: *ssrc,
-                codec: "VP8",
-                resolution: down
-                    .resolutions
-                    .get(ssrc)
-                    .map(|&(width, height)| Resolution { width, height }),
-                frames: *frames,
-                decode_errors: down.decode_errors.get(ssrc).copied().unwrap_or(0),
-            })
-            .collect(),
+        streams: meet_streams(down),
         frames_composed: down.frames_composed,
         ticks_skipped: down.ticks_skipped,
         keyframe_requests_sent: requests.sent,
         keyframe_requests_dropped: requests.dropped,
     }
+}
+
+/// Every stream received from Meet: the video SSRCs decoded and every SSRC that arrived,
+/// with what arrived (loss, jitter) and, for video, what was decoded. Bit rates are filled in
+/// by [`publish`].
+fn meet_streams(down: &DownlinkStats) -> Vec<MeetStreamFigures> {
+    let ssrcs: BTreeSet<u32> = down
+        .frames_decoded
+        .keys()
+        .chain(down.received.keys())
+        .copied()
+        .collect();
+    ssrcs
+        .into_iter()
+        .map(|ssrc| {
+            let received = down.received.get(&ssrc);
+            let video = received.is_none_or(|r| r.video);
+            MeetStreamFigures {
+                ssrc,
+                media: if video { "video" } else { "audio" },
+                codec: if video { "VP8" } else { "opus" },
+                resolution: down
+                    .resolutions
+                    .get(&ssrc)
+                    .map(|&(width, height)| Resolution { width, height }),
+                bitrate_bps: 0,
+                lost: received.map_or(0, |r| r.lost),
+                loss_ratio: received
+                    .filter(|r| r.expected > 0)
+                    .map_or(0.0, |r| r.lost.max(0) as f64 / r.expected as f64),
+                jitter_ms: received.map_or(0.0, |r| r.jitter_ms),
+                frames: down.frames_decoded.get(&ssrc).copied().unwrap_or(0),
+                decode_errors: down.decode_errors.get(&ssrc).copied().unwrap_or(0),
+            }
+        })
+        .collect()
 }
