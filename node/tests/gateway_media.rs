@@ -301,6 +301,19 @@ async fn video_and_audio_cross_the_gateway_both_ways() {
     })
     .await;
     assert!(live, "{:#?}", meet_streams().await);
+    for s in meet_streams().await {
+        println!(
+            "from Meet: {} {} {} {}x{} {} b/s, loss {}, jitter {} ms",
+            s["ssrc"],
+            s["media"],
+            s["codec"],
+            s["resolution"]["width"],
+            s["resolution"]["height"],
+            s["bitrate_bps"],
+            s["loss_ratio"],
+            s["jitter_ms"]
+        );
+    }
     let metrics = demo.metrics().await;
     for direction in ["vtc_in", "vtc_out", "meet_in", "meet_out"] {
         let series = format!("tcn_media_video_frames_total{{direction=\"{direction}\"}}");

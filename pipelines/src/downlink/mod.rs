@@ -53,8 +53,8 @@ mod encode;
 pub mod error;
 mod graph;
 mod idr;
-mod receive;
 pub mod keyframe;
+mod receive;
 pub mod rtp;
 pub mod spec;
 mod stats;
@@ -67,11 +67,11 @@ use kernels::frame::I420View;
 use kernels::layout::TILE_COUNT;
 
 pub use error::DownlinkError;
+pub use receive::ReceivedFigures;
 pub use spec::{
     AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, KeyframePolicy, OPUS_BITRATE,
     Packetization, PictureFormat, VideoCodecOut, VideoOut,
 };
-pub use receive::ReceivedFigures;
 pub use stats::DownlinkStats;
 
 use compose::{ComposeMsg, OverlayState, Plan, TileContent};
