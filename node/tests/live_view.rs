@@ -12,6 +12,8 @@
 //!   `Retry-After` and counts as `tcn_calls_total{outcome="no_license"}`; once a call ends,
 //!   OPTIONS answers 200 again.
 //! - A gateway call the CPU cannot carry (`cpu_cores_per_call`) is refused the same way.
+//! - A call held in the lobby shows as `lobby` (holding its licences), then `joined`; its
+//!   setup time includes the wait.
 //!
 //! baresip is required: without it this test fails with an install hint (`make deps`).
 
@@ -311,4 +313,83 @@ async fn a_gateway_call_the_cpu_cannot_carry_is_refused() {
     assert!(free, "{}", demo.metrics().await);
     let open = second.options(demo.sip, 2).await.expect("an answer");
     assert_eq!(open.status.code(), 200, "{open:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_in_the_lobby_shows_as_lobby_then_joined() {
+    let demo = Demo::start(30_900, "").await;
+    let tokens = demo.sim_get("/sim/orgs/tcn.demo/interopTokens").await;
+    let token = tokens["interopTokens"][0]["id"].as_u64().expect("a token");
+    let (code, body) = demo
+        .sim_post(
+            &format!("/sim/orgs/tcn.demo/interopTokens/{token}:setTrusted"),
+            json!({"trusted": false}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body:#}");
+
+    let room = Caller::new("live-view-lobby").await;
+    let dialled = std::time::Instant::now();
+    room.invite(demo.sip, &demo.long_id).await;
+    let ringing = room.response(Duration::from_secs(15)).await.expect("a 180");
+    assert_eq!(ringing.status.code(), 180);
+    let lobby_status = status(&demo).await;
+    let call = call_of(&lobby_status, "sip:room@");
+    assert_eq!(call["state"], "lobby", "{call:#}");
+    assert_eq!(
+        call["licenses"], 2,
+        "licences are held from the INVITE: {call:#}"
+    );
+    assert_eq!(
+        call["meet_leg"]["conference"],
+        format!("spaces/{}", demo.space)
+    );
+    let text = demo.metrics().await;
+    assert_eq!(
+        metric(&text, "tcn_calls_active{protocol=\"sip\",state=\"lobby\"}"),
+        Some(1.0)
+    );
+    assert_eq!(metric(&text, "tcn_call_setup_seconds_count"), Some(0.0));
+
+    // Admitted after a wait of at least 500 ms (between the 180 and the admission): the
+    // setup time includes it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = demo.gateways(Some("STATE_WAITING")).await;
+    let pid = waiting[0]["participantId"]
+        .as_i64()
+        .expect("the waiting gateway");
+    let admitted = std::time::Instant::now();
+    let (code, body) = demo
+        .sim_post(
+            &format!("/sim/spaces/{}/lobby/{pid}:admit", demo.space),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body:#}");
+    let ok = room.response(Duration::from_secs(10)).await.expect("a 200");
+    assert_eq!(ok.status.code(), 200);
+    room.ack(demo.sip, &ok, &demo.long_id).await;
+    let joined = eventually(Duration::from_secs(5), || async {
+        call_of(&status(&demo).await, "sip:room@")["state"] == "joined"
+    })
+    .await;
+    assert!(joined, "{:#}", status(&demo).await);
+    let text = demo.metrics().await;
+    let setup = metric(&text, "tcn_call_setup_seconds_sum").unwrap();
+    let lobby = admitted.duration_since(dialled).as_secs_f64();
+    println!("setup {setup:.3} s, of which {lobby:.3} s before the host admitted the call");
+    assert!(
+        (0.5..lobby + 5.0).contains(&setup),
+        "setup {setup} s, lobby wait {lobby} s"
+    );
+    assert_eq!(metric(&text, "tcn_call_setup_seconds_count"), Some(1.0));
+
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    let bye = room.in_dialog("BYE", 2, &tag, &demo.long_id);
+    room.sip.send_to(bye.as_bytes(), demo.sip).await.unwrap();
+    let idle = eventually(Duration::from_secs(5), || async {
+        metric(&demo.metrics().await, "tcn_licenses_in_use") == Some(0.0)
+    })
+    .await;
+    assert!(idle, "{}", demo.metrics().await);
 }
