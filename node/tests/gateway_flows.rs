@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
+use common::caller::Caller;
 use common::demo::Demo;
-use common::sip_caller::Caller;
 use common::{eventually, metric};
 use serde_json::{Value, json};
 use signaling::sip::message::Response;

@@ -19,18 +19,35 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::baresip::{self, Call, Transport};
+use common::caller::Caller;
 use common::demo::Demo;
-use common::sip_caller::Caller;
 use common::{eventually, get, metric};
 use serde_json::{Value, json};
+use signaling::sip::message::Response;
 
 /// `licenses = 4`: two gateway calls. The CPU check is set low enough not to be what refuses
 /// the third call on a 2-core machine, and `max_calls` high enough.
 const CAPACITY: &str = "[capacity]\nlicenses = 4\ncpu_cores_per_call = 0.1\nmax_calls = 10\n\
                         retry_after = \"12s\"\n";
+
+/// Sends OPTIONS from `caller`'s socket (a load balancer's probe) and waits for the answer.
+async fn options(caller: &Caller, node: SocketAddr, cseq: u32) -> Option<Response> {
+    let options = format!(
+        "OPTIONS sip:tcn@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-options{cseq}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=probe\r\n\
+         To: <sip:tcn@127.0.0.1>\r\nCall-ID: {id}-options\r\n\
+         CSeq: {cseq} OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        port = caller.port(),
+        id = caller.call_id,
+    );
+    caller.sip.send_to(options.as_bytes(), node).await.unwrap();
+    caller.response(Duration::from_secs(5)).await
+}
 
 async fn status(demo: &Demo) -> Value {
     serde_json::from_str(&get(demo.admin, "/status").await.unwrap().body).unwrap()
@@ -105,7 +122,7 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
 
     // The pool is full: OPTIONS and a third call are answered 503 with Retry-After.
     let probe = Caller::new("live-view-probe").await;
-    let busy = probe.options(demo.sip, 1).await.expect("an answer");
+    let busy = options(&probe, demo.sip, 1).await.expect("an answer");
     assert_eq!(busy.status.code(), 503, "{busy:?}");
     assert_eq!(busy.headers.get("Retry-After"), Some("12"));
     let third = Caller::new("live-view-3").await;
@@ -241,7 +258,7 @@ async fn two_calls_in_one_conference_fill_four_licences_and_show_in_the_live_vie
     })
     .await;
     assert!(freed, "{}", demo.metrics().await);
-    let open = probe.options(demo.sip, 2).await.expect("an answer");
+    let open = options(&probe, demo.sip, 2).await.expect("an answer");
     assert_eq!(open.status.code(), 200, "{open:?}");
     assert_eq!(open.headers.get("Retry-After"), None);
 
@@ -276,7 +293,7 @@ async fn a_gateway_call_the_cpu_cannot_carry_is_refused() {
     assert_eq!(ok.status.code(), 200, "{ok:?}");
     first.ack(demo.sip, &ok, &demo.long_id).await;
 
-    let busy = first.options(demo.sip, 1).await.expect("an answer");
+    let busy = options(&first, demo.sip, 1).await.expect("an answer");
     assert_eq!(busy.status.code(), 503, "{busy:?}");
     assert_eq!(busy.headers.get("Retry-After"), Some("30"));
     let second = Caller::new("cpu-2").await;
@@ -311,7 +328,7 @@ async fn a_gateway_call_the_cpu_cannot_carry_is_refused() {
     })
     .await;
     assert!(free, "{}", demo.metrics().await);
-    let open = second.options(demo.sip, 2).await.expect("an answer");
+    let open = options(&second, demo.sip, 2).await.expect("an answer");
     assert_eq!(open.status.code(), 200, "{open:?}");
 }
 

@@ -4,9 +4,9 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
 
 pub mod baresip;
+pub mod caller;
 pub mod demo;
 pub mod mangle;
-pub mod sip_caller;
 pub mod sip_udp;
 pub mod sipp;
 pub mod tls;

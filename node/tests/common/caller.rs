@@ -1,6 +1,6 @@
-//! A room system that speaks SIP from its own loopback UDP socket, so that every response
-//! and request the node sends can be checked: INVITE (an H.264 + PCMU offer), ACK, in-dialog
-//! requests, OPTIONS.
+//! A room system that speaks SIP by hand from its own loopback UDP socket, so that a test can
+//! check every response and request the node sends it (and send what a real endpoint would
+//! not).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -100,18 +100,15 @@ impl Caller {
         let ok = request.response(signaling::sip::message::StatusCode::OK);
         self.sip.send_to(&ok.to_bytes(), node).await.unwrap();
     }
-    /// Sends OPTIONS outside any dialog (a load balancer's probe) and waits for the answer.
-    pub async fn options(&self, node: SocketAddr, cseq: u32) -> Option<Response> {
-        let options = format!(
-            "OPTIONS sip:tcn@127.0.0.1 SIP/2.0\r\n\
-             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-options{cseq}\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=probe\r\n\
-             To: <sip:tcn@127.0.0.1>\r\nCall-ID: {id}-options\r\n\
-             CSeq: {cseq} OPTIONS\r\nContent-Length: 0\r\n\r\n",
-            port = self.port(),
-            id = self.call_id,
-        );
-        self.sip.send_to(options.as_bytes(), node).await.unwrap();
-        self.response(Duration::from_secs(5)).await
-    }
+}
+
+/// The port of the first `m=<media>` line in a message body (the node's RTP port in its
+/// answer).
+pub fn media_port(body: &[u8], media: &str) -> Option<u16> {
+    let text = String::from_utf8_lossy(body);
+    let prefix = format!("m={media} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|port| port.parse().ok())
 }
