@@ -12,7 +12,6 @@ use common::caller::Caller;
 use common::demo::Demo;
 use common::{eventually, metric};
 use serde_json::{Value, json};
-use signaling::sip::message::Response;
 
 /// The id of the demo organisation's interop token.
 async fn demo_token_id(demo: &Demo) -> u64 {
@@ -156,7 +155,7 @@ async fn a_meeting_that_is_not_running_is_refused_with_404() {
     assert_eq!(status, 200, "{body:#}");
     let caller = Caller::new("gone-1").await;
     caller.invite(demo.sip, &demo.long_id).await;
-    let refusal: Response = caller
+    let refusal = caller
         .response(Duration::from_secs(15))
         .await
         .expect("a refusal");

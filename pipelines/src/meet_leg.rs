@@ -54,10 +54,10 @@ struct Shared {
     video_sinks: Mutex<Vec<gst::Pad>>,
     /// Keyframe requests toward Meet, per SSRC.
     meet_requests: Mutex<MeetRequests>,
-    /// Frames out of each layer's encoder, in layer order.
-    layer_frames: Vec<std::sync::atomic::AtomicU64>,
     /// Bytes out of each layer's encoder (VP8 frames, before RTP), in layer order.
     layer_bytes: Vec<std::sync::atomic::AtomicU64>,
+    /// Frames out of each layer's encoder, in layer order.
+    layer_frames: Vec<std::sync::atomic::AtomicU64>,
 }
 
 /// The least time between two keyframe requests toward Meet for one stream: 500 ms. A
@@ -260,12 +260,12 @@ impl MeetLeg {
             receiver: Mutex::new(None),
             video_sinks: Mutex::new(Vec::new()),
             meet_requests: Mutex::new(MeetRequests::default()),
-            layer_frames: graph
+            layer_bytes: graph
                 .layers
                 .iter()
                 .map(|_| std::sync::atomic::AtomicU64::new(0))
                 .collect(),
-            layer_bytes: graph
+            layer_frames: graph
                 .layers
                 .iter()
                 .map(|_| std::sync::atomic::AtomicU64::new(0))

@@ -164,11 +164,11 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     let mut figures_tick = tokio::time::interval(std::time::Duration::from_secs(1));
     figures_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut published = figures::Published::default();
-    let mut draining = false;
     // The Live View: where the call stands and its leg into Meet (the meeting ID dialled is
     // the leg's alias), and the INVITE → 200 time.
     let alias = detail.meet_leg().map(|leg| leg.alias).unwrap_or_default();
     let started = Instant::now();
+    let mut draining = false;
 
     loop {
         while let Some(output) = call.poll_output() {
