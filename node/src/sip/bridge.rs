@@ -158,6 +158,7 @@ pub(crate) fn start(
     }
     let detail = Arc::new(CallDetail {
         service: "sip".to_owned(),
+        caller: super::peer::caller_view(request),
         streams: detail_streams,
         ..CallDetail::default()
     });

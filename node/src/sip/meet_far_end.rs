@@ -36,7 +36,7 @@ use crate::call::stream_keys::StreamKeys;
 use crate::call::task::{self, CallPlan, LegCommands};
 use crate::call::vtc_media::VtcStreamPlan;
 use crate::calls::{CallDetail, CallKind, CallOutcome, Resolution, StreamStats};
-use crate::live_view::{CallState, CallerView, MeetLegView};
+use crate::live_view::{CallState, MeetLegView};
 use crate::refusal::CallRefusal;
 use crate::state::Shared;
 
@@ -199,11 +199,7 @@ pub(crate) fn start(
     };
     let detail = Arc::new(CallDetail {
         service: "meet".to_owned(),
-        caller: CallerView {
-            alias: caller_uri.clone(),
-            display_name: from.as_ref().and_then(|f| f.display_name.clone()),
-            protocol: "sip",
-        },
+        caller: super::peer::caller_view(request),
         state: Mutex::new(CallState::Connecting),
         // The leg into Meet is a participant whose alias is the meeting ID dialled.
         meet_leg: Mutex::new(Some(MeetLegView {

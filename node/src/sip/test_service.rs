@@ -83,6 +83,7 @@ pub(crate) fn answer(shared: &Shared, new: NewCall<'_>, now: Instant) -> Result<
     let (plans, streams) = stream_plans(&negotiated);
     let detail = Arc::new(CallDetail {
         service: "test".to_owned(),
+        caller: super::peer::caller_view(request),
         streams,
         ..CallDetail::default()
     });
