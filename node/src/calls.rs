@@ -1,9 +1,13 @@
-//! Call admission: the licence every gateway call holds while it runs.
+//! Call admission: the licence every call holds while it runs.
 //!
 //! The call controller asks [`Calls::admit`] before it answers a call; the answer is a
-//! [`CallLicence`] or an [`AdmissionError`] (draining, or at capacity). Dropping the licence ends
-//! the call's claim, so a call task that dies for any reason frees its slot. The registry feeds
-//! `tcn_calls_active`, `tcn_calls_total{outcome}`, `/status` and the drain on shutdown.
+//! [`CallLicence`] or an [`AdmissionError`]: draining, at `max_calls`, out of call licences
+//! (`capacity.licenses`: a gateway call holds 2, one per leg, see [`CallKind`]), or beyond what
+//! the CPU carries (`capacity.cpu_cores_per_call`). Dropping the licence ends the call's
+//! claim, so a call task that dies for any reason frees its slot, its call licences and its
+//! CPU share. The registry feeds `tcn_calls_active`, `tcn_licenses_in_use`,
+//! `tcn_calls_total{outcome}`, `/status` (and OPTIONS: a node that would refuse a gateway call
+//! answers 503) and the drain on shutdown.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +17,8 @@ use std::time::{Duration, Instant};
 use prometheus::IntCounterVec;
 use serde::Serialize;
 use tokio::sync::watch;
+
+use crate::live_view::{CallState, CallerView, MeetLegView};
 
 /// How a call ended, the `outcome` label of `tcn_calls_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,15 +31,18 @@ pub enum CallOutcome {
     Cancelled,
     /// The call started and ended abnormally, or its licence was dropped without an outcome.
     Failed,
+    /// The call was refused because the pool of call licences could not cover it.
+    NoLicense,
 }
 
 impl CallOutcome {
     /// Every outcome, for pre-creating metric series.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Completed,
         Self::Rejected,
         Self::Cancelled,
         Self::Failed,
+        Self::NoLicense,
     ];
 
     /// The metric label value.
@@ -43,11 +52,13 @@ impl CallOutcome {
             Self::Rejected => "rejected",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
+            Self::NoLicense => "no_license",
         }
     }
 }
 
-/// Why a call was not admitted.
+/// Why a call was not admitted. Every refusal but draining says when to try again
+/// (`capacity.retry_after`, for the `Retry-After` of the 503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdmissionError {
@@ -59,7 +70,95 @@ pub enum AdmissionError {
     AtCapacity {
         /// The limit in force.
         max_calls: u32,
+        /// Seconds to wait before trying again.
+        retry_after: u32,
     },
+    /// The pool of call licences cannot cover the call.
+    #[error("no call licence: the call needs {needed}, {free} of {total} are free")]
+    NoLicense {
+        /// Licences the call needs.
+        needed: u32,
+        /// Licences free now.
+        free: u32,
+        /// `capacity.licenses`.
+        total: u32,
+        /// Seconds to wait before trying again.
+        retry_after: u32,
+    },
+    /// The CPU carries no more gateway calls (`capacity.cpu_cores_per_call`).
+    #[error("the CPU carries no more gateway calls ({calls} running)")]
+    CpuFull {
+        /// Gateway calls running, as many as the cores carry.
+        calls: u32,
+        /// Seconds to wait before trying again.
+        retry_after: u32,
+    },
+}
+
+impl AdmissionError {
+    /// Seconds to wait before trying again; `None` while draining (this node takes no call
+    /// again).
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::Draining => None,
+            Self::AtCapacity { retry_after, .. }
+            | Self::NoLicense { retry_after, .. }
+            | Self::CpuFull { retry_after, .. } => Some(*retry_after),
+        }
+    }
+}
+
+/// What kind of call asks to be admitted: it sets the call licences it holds (one per leg)
+/// and whether it counts against the CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A call to the built-in test service: one leg, media counted, no transcoding.
+    Test,
+    /// A SIP-to-SIP call: two legs, media relayed.
+    Sip,
+    /// A gateway call into Meet: two legs (the room system's, Meet's) and the transcoding
+    /// media plane.
+    Gateway,
+}
+
+impl CallKind {
+    /// Call licences the call holds while it runs: one per leg.
+    pub fn licenses(self) -> u32 {
+        match self {
+            Self::Test => 1,
+            Self::Sip | Self::Gateway => 2,
+        }
+    }
+
+    /// Whether the call counts against the CPU (`capacity.cpu_cores_per_call`).
+    pub fn uses_cpu(self) -> bool {
+        self == Self::Gateway
+    }
+}
+
+/// What admission enforces: the call limit, the licence pool, the CPU and the `Retry-After`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most concurrent calls of any kind.
+    pub max_calls: u32,
+    /// The pool of call licences (`capacity.licenses`); 0 = no limit.
+    pub licenses: u32,
+    /// Most concurrent gateway calls the CPU carries; `None` = not checked.
+    pub cpu_calls: Option<u32>,
+    /// `capacity.retry_after` in seconds.
+    pub retry_after: u32,
+}
+
+impl Limits {
+    /// `max_calls` calls, no licence limit, no CPU check, 30 s to retry.
+    pub fn calls(max_calls: u32) -> Self {
+        Self {
+            max_calls,
+            licenses: 0,
+            cpu_calls: None,
+            retry_after: 30,
+        }
+    }
 }
 
 /// The registry of active calls. Cheap to clone: clones share it.
@@ -80,10 +179,79 @@ struct Inner {
 
 #[derive(Debug)]
 struct State {
-    calls: BTreeMap<u64, (Instant, Option<Arc<CallDetail>>)>,
+    calls: BTreeMap<u64, Entry>,
     next_id: u64,
-    max_calls: u32,
+    limits: Limits,
     draining: bool,
+}
+
+/// One admitted call.
+#[derive(Debug)]
+struct Entry {
+    since: Instant,
+    kind: CallKind,
+    detail: Option<Arc<CallDetail>>,
+}
+
+impl State {
+    fn licenses_in_use(&self) -> u32 {
+        self.calls.values().map(|e| e.kind.licenses()).sum()
+    }
+
+    fn cpu_calls_in_use(&self) -> u32 {
+        let n = self.calls.values().filter(|e| e.kind.uses_cpu()).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Why a call of `kind` would be refused now, if it would.
+    fn refusal(&self, kind: CallKind) -> Option<AdmissionError> {
+        let limits = self.limits;
+        let retry_after = limits.retry_after;
+        if self.draining {
+            return Some(AdmissionError::Draining);
+        }
+        if self.calls.len() >= limits.max_calls as usize {
+            return Some(AdmissionError::AtCapacity {
+                max_calls: limits.max_calls,
+                retry_after,
+            });
+        }
+        let in_use = self.licenses_in_use();
+        let free = limits.licenses.saturating_sub(in_use);
+        if limits.licenses > 0 && free < kind.licenses() {
+            return Some(AdmissionError::NoLicense {
+                needed: kind.licenses(),
+                free,
+                total: limits.licenses,
+                retry_after,
+            });
+        }
+        if let Some(cpu_calls) = limits.cpu_calls
+            && kind.uses_cpu()
+            && self.cpu_calls_in_use() >= cpu_calls
+        {
+            return Some(AdmissionError::CpuFull {
+                calls: self.cpu_calls_in_use(),
+                retry_after,
+            });
+        }
+        None
+    }
+}
+
+/// How much of the node is in use, for `/status` and the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Calls in progress.
+    pub calls: usize,
+    /// Call licences held.
+    pub licenses_in_use: u32,
+    /// Gateway calls counted against the CPU.
+    pub cpu_calls_in_use: u32,
+    /// The limits in force.
+    pub limits: Limits,
+    /// Why a gateway call would be refused now (the node is full), if it would.
+    pub full: Option<AdmissionError>,
 }
 
 /// One active call's claim on the node. Dropping it releases the slot.
@@ -102,17 +270,29 @@ pub struct CallSummary {
     pub id: u64,
     /// Seconds since admission.
     pub duration_seconds: f64,
+    /// Call licences the call holds: one per leg (2 for a gateway call).
+    pub licenses: u32,
     /// What the call controller recorded about the call, if anything.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Arc<CallDetail>>,
 }
 
-/// What a call controller shows about a call in `/status`: the service, the media streams it
-/// receives (with live packet counts) and the DTMF digits received so far.
+/// What a call controller shows about a call in `/status`: the service, the caller, where the
+/// call stands, its leg into Meet (gateway calls), the media streams (with live figures) and
+/// the DTMF digits received so far.
 #[derive(Debug, Default, Serialize)]
 pub struct CallDetail {
     /// The service answering the call, e.g. `test`.
     pub service: String,
+    /// The device that placed the call: alias, display name, protocol.
+    pub caller: CallerView,
+    /// Where the call stands: `connecting`, `lobby`, `joined` (gateway calls), `connected`.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub state: Mutex<CallState>,
+    /// Gateway calls: the leg into Meet as a participant (the meeting ID as its alias, the
+    /// conference, the other participants); `null` otherwise.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub meet_leg: Mutex<Option<MeetLegView>>,
     /// Streams received.
     pub streams: Vec<StreamStats>,
     /// DTMF digits received so far, in order.
@@ -125,6 +305,26 @@ pub struct CallDetail {
 }
 
 impl CallDetail {
+    /// Where the call stands now.
+    pub fn state(&self) -> CallState {
+        *lock_value(&self.state)
+    }
+
+    /// Shows where the call stands.
+    pub fn set_state(&self, state: CallState) {
+        *lock_value(&self.state) = state;
+    }
+
+    /// The leg into Meet, on gateway calls.
+    pub fn meet_leg(&self) -> Option<MeetLegView> {
+        lock_value(&self.meet_leg).clone()
+    }
+
+    /// Shows the leg into Meet.
+    pub fn set_meet_leg(&self, leg: MeetLegView) {
+        *lock_value(&self.meet_leg) = Some(leg);
+    }
+
     /// Shows the Meet side's latest figures.
     pub(crate) fn set_meet(&self, figures: MeetFigures) {
         *self
@@ -134,11 +334,29 @@ impl CallDetail {
     }
 }
 
-/// One received media stream.
+/// A picture size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// One media stream with the room system (both directions).
 #[derive(Debug, Serialize)]
 pub struct StreamStats {
     /// `audio` or `video`.
     pub media: &'static str,
+    /// The agreed codec's encoding name (`H264`, `PCMU`, ...); empty when not recorded.
+    pub codec: String,
+    /// Video: the size of the pictures decoded from the room system, once one is; `null`
+    /// before and on audio.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub resolution_in: Mutex<Option<Resolution>>,
+    /// Video: the size of the pictures encoded toward the room system; `null` on audio.
+    #[serde(serialize_with = "serialize_locked_value")]
+    pub resolution_out: Mutex<Option<Resolution>>,
     /// Our RTP port.
     pub local_port: u16,
     /// True when the stream is SRTP (SDES keys agreed): then `packets` counts authenticated
@@ -169,6 +387,12 @@ pub struct StreamStats {
 pub struct LayerFigures {
     /// The RID (`q`, `h`, `f`).
     pub rid: String,
+    /// The codec: `VP8`.
+    pub codec: &'static str,
+    /// The layer's picture size.
+    pub resolution: Option<Resolution>,
+    /// What its encoder put out over the last second, in bit/s (VP8 frames, before RTP).
+    pub bitrate_bps: u64,
     /// Frames encoded.
     pub frames: u64,
     /// Keyframes encoded.
@@ -177,11 +401,25 @@ pub struct LayerFigures {
     pub keyframe_requests: u64,
 }
 
-/// One video stream received from Meet.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// One stream received from Meet (video, or audio).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MeetStreamFigures {
     /// The virtual SSRC.
     pub ssrc: u32,
+    /// `video` or `audio`.
+    pub media: &'static str,
+    /// The codec: `VP8` or `opus`.
+    pub codec: &'static str,
+    /// Video: the size of the latest picture decoded.
+    pub resolution: Option<Resolution>,
+    /// Bit rate received over the last second, RTP headers included.
+    pub bitrate_bps: u64,
+    /// Packets lost since the stream started (RFC 3550 A.3; negative with duplicates).
+    pub lost: i64,
+    /// `lost` over the packets expected, 0 to 1.
+    pub loss_ratio: f64,
+    /// Interarrival jitter (RFC 3550 A.8), in milliseconds.
+    pub jitter_ms: f64,
     /// Frames decoded.
     pub frames: u64,
     /// Decoder errors.
@@ -224,6 +462,9 @@ impl StreamStats {
     pub fn new(media: &'static str, local_port: u16) -> Self {
         Self {
             media,
+            codec: String::new(),
+            resolution_in: Mutex::new(None),
+            resolution_out: Mutex::new(None),
             local_port,
             srtp: AtomicBool::new(false),
             packets: AtomicU64::new(0),
@@ -231,6 +472,22 @@ impl StreamStats {
             rtp: Mutex::new(None),
             frames: Mutex::new(None),
         }
+    }
+
+    /// The stream with its codec's encoding name.
+    pub fn with_codec(mut self, codec: impl Into<String>) -> Self {
+        self.codec = codec.into();
+        self
+    }
+
+    /// Shows the size of the pictures decoded from the room system.
+    pub fn set_resolution_in(&self, resolution: Resolution) {
+        *lock_value(&self.resolution_in) = Some(resolution);
+    }
+
+    /// Shows the size of the pictures encoded toward the room system.
+    pub fn set_resolution_out(&self, resolution: Resolution) {
+        *lock_value(&self.resolution_out) = Some(resolution);
     }
 
     /// Shows the RTP/RTCP core's latest figures.
@@ -266,6 +523,13 @@ impl StreamStats {
     }
 }
 
+/// The values behind these locks are whole between statements: a poisoned lock is usable.
+fn lock_value<T>(value: &Mutex<T>) -> MutexGuard<'_, T> {
+    value
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn serialize_count<S: serde::Serializer>(value: &AtomicU64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(value.load(Ordering::Relaxed))
 }
@@ -293,15 +557,15 @@ fn serialize_locked<S: serde::Serializer>(value: &Mutex<String>, s: S) -> Result
 }
 
 impl Calls {
-    /// An empty registry with `max_calls` slots, counting outcomes into `outcomes` (a counter
+    /// An empty registry enforcing `limits`, counting outcomes into `outcomes` (a counter
     /// vector with one label, `outcome`).
-    pub fn new(max_calls: u32, outcomes: IntCounterVec) -> Self {
+    pub fn new(limits: Limits, outcomes: IntCounterVec) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     calls: BTreeMap::new(),
                     next_id: 1,
-                    max_calls,
+                    limits,
                     draining: false,
                 }),
                 active: watch::Sender::new(0),
@@ -311,34 +575,43 @@ impl Calls {
         }
     }
 
-    /// Admits a call, or refuses it (counted as `rejected`).
+    /// Admits a call of the test kind (one leg, no CPU share) that shows nothing in
+    /// `/status`, or refuses it.
     pub fn admit(&self) -> Result<CallLicence, AdmissionError> {
-        self.admit_with(None)
+        self.admit_with(CallKind::Test, None)
     }
 
-    /// Admits a call that shows `detail` in `/status`.
+    /// Admits a call of `kind`, or refuses it (counted as `no_license` when the licence pool
+    /// cannot cover it, else as `rejected`).
+    pub fn admit_as(&self, kind: CallKind) -> Result<CallLicence, AdmissionError> {
+        self.admit_with(kind, None)
+    }
+
+    /// Admits a call of `kind` that shows `detail` in `/status`.
     pub fn admit_with(
         &self,
+        kind: CallKind,
         detail: Option<Arc<CallDetail>>,
     ) -> Result<CallLicence, AdmissionError> {
         let mut state = self.inner.lock();
-        let refusal = if state.draining {
-            Some(AdmissionError::Draining)
-        } else if state.calls.len() >= state.max_calls as usize {
-            Some(AdmissionError::AtCapacity {
-                max_calls: state.max_calls,
-            })
-        } else {
-            None
-        };
-        if let Some(refusal) = refusal {
+        if let Some(refusal) = state.refusal(kind) {
             drop(state);
-            self.inner.count(CallOutcome::Rejected);
+            self.inner.count(match refusal {
+                AdmissionError::NoLicense { .. } => CallOutcome::NoLicense,
+                _ => CallOutcome::Rejected,
+            });
             return Err(refusal);
         }
         let id = state.next_id;
         state.next_id += 1;
-        state.calls.insert(id, (Instant::now(), detail));
+        state.calls.insert(
+            id,
+            Entry {
+                since: Instant::now(),
+                kind,
+                detail,
+            },
+        );
         self.inner.active.send_replace(state.calls.len());
         Ok(CallLicence {
             id,
@@ -348,6 +621,19 @@ impl Calls {
         })
     }
 
+    /// What is in use, against the limits, and whether the node is full: a gateway call
+    /// would be refused now (what OPTIONS answers 503 to).
+    pub fn usage(&self) -> Usage {
+        let state = self.inner.lock();
+        Usage {
+            calls: state.calls.len(),
+            licenses_in_use: state.licenses_in_use(),
+            cpu_calls_in_use: state.cpu_calls_in_use(),
+            limits: state.limits,
+            full: state.refusal(CallKind::Gateway),
+        }
+    }
+
     /// Number of active calls.
     pub fn active(&self) -> usize {
         self.inner.lock().calls.len()
@@ -355,7 +641,7 @@ impl Calls {
 
     /// The call limit in force.
     pub fn max_calls(&self) -> u32 {
-        self.inner.lock().max_calls
+        self.inner.lock().limits.max_calls
     }
 
     /// Whether the registry refuses new calls because the node is draining.
@@ -370,16 +656,18 @@ impl Calls {
             .lock()
             .calls
             .iter()
-            .map(|(&id, (since, detail))| CallSummary {
+            .map(|(&id, entry)| CallSummary {
                 id,
-                duration_seconds: now.duration_since(*since).as_secs_f64(),
-                detail: detail.clone(),
+                duration_seconds: now.duration_since(entry.since).as_secs_f64(),
+                licenses: entry.kind.licenses(),
+                detail: entry.detail.clone(),
             })
             .collect()
     }
 
-    pub(crate) fn set_max_calls(&self, max_calls: u32) {
-        self.inner.lock().max_calls = max_calls;
+    /// Enforces `limits` from now on (a reload); calls running keep what they hold.
+    pub(crate) fn set_limits(&self, limits: Limits) {
+        self.inner.lock().limits = limits;
     }
 
     /// Refuses new calls from now on.
@@ -457,8 +745,12 @@ mod tests {
     use super::*;
 
     fn registry(max_calls: u32) -> (Calls, IntCounterVec) {
+        registry_with(Limits::calls(max_calls))
+    }
+
+    fn registry_with(limits: Limits) -> (Calls, IntCounterVec) {
         let outcomes = IntCounterVec::new(Opts::new("calls_total", "test"), &["outcome"]).unwrap();
-        (Calls::new(max_calls, outcomes.clone()), outcomes)
+        (Calls::new(limits, outcomes.clone()), outcomes)
     }
 
     fn count(outcomes: &IntCounterVec, outcome: CallOutcome) -> u64 {
@@ -473,7 +765,10 @@ mod tests {
         assert_ne!(a.id(), b.id());
         assert_eq!(
             calls.admit().unwrap_err(),
-            AdmissionError::AtCapacity { max_calls: 2 }
+            AdmissionError::AtCapacity {
+                max_calls: 2,
+                retry_after: 30
+            }
         );
         assert_eq!(calls.active(), 2);
         a.finish(CallOutcome::Completed);
@@ -486,11 +781,73 @@ mod tests {
     }
 
     #[test]
+    fn a_gateway_call_holds_two_licences_until_it_ends() {
+        let (calls, outcomes) = registry_with(Limits {
+            max_calls: 10,
+            licenses: 5,
+            cpu_calls: None,
+            retry_after: 7,
+        });
+        let a = calls.admit_as(CallKind::Gateway).unwrap();
+        let b = calls.admit_as(CallKind::Gateway).unwrap();
+        assert_eq!(calls.usage().licenses_in_use, 4);
+        assert_eq!(calls.summaries()[0].licenses, 2);
+        // one licence left: no gateway call fits (the node is full), a test call does
+        let refusal = calls.admit_as(CallKind::Gateway).unwrap_err();
+        assert_eq!(
+            refusal,
+            AdmissionError::NoLicense {
+                needed: 2,
+                free: 1,
+                total: 5,
+                retry_after: 7
+            }
+        );
+        assert_eq!(refusal.retry_after(), Some(7));
+        assert_eq!(calls.usage().full, Some(refusal));
+        let test = calls.admit().unwrap();
+        assert_eq!(calls.usage().licenses_in_use, 5);
+        assert_eq!(count(&outcomes, CallOutcome::NoLicense), 1);
+        assert_eq!(count(&outcomes, CallOutcome::Rejected), 0);
+        drop(a);
+        assert_eq!(calls.usage().licenses_in_use, 3);
+        assert_eq!(calls.usage().full, None);
+        assert!(calls.admit_as(CallKind::Gateway).is_ok());
+        drop((b, test));
+    }
+
+    #[test]
+    fn the_cpu_bounds_gateway_calls_only() {
+        let (calls, outcomes) = registry_with(Limits {
+            max_calls: 10,
+            licenses: 0,
+            cpu_calls: Some(1),
+            retry_after: 30,
+        });
+        let gateway = calls.admit_as(CallKind::Gateway).unwrap();
+        assert_eq!(
+            calls.admit_as(CallKind::Gateway).unwrap_err(),
+            AdmissionError::CpuFull {
+                calls: 1,
+                retry_after: 30
+            }
+        );
+        assert!(calls.usage().full.is_some());
+        let sip = calls.admit_as(CallKind::Sip).unwrap();
+        assert_eq!(calls.usage().cpu_calls_in_use, 1);
+        assert_eq!(count(&outcomes, CallOutcome::Rejected), 1);
+        drop(gateway);
+        assert!(calls.admit_as(CallKind::Gateway).is_ok());
+        drop(sip);
+    }
+
+    #[test]
     fn draining_refuses_new_calls() {
         let (calls, _) = registry(5);
         let held = calls.admit().unwrap();
         calls.start_draining();
         assert_eq!(calls.admit().unwrap_err(), AdmissionError::Draining);
+        assert_eq!(AdmissionError::Draining.retry_after(), None);
         assert_eq!(calls.summaries().len(), 1);
         assert_eq!(calls.summaries()[0].id, held.id());
     }

@@ -35,6 +35,7 @@ pub mod demo;
 pub mod dry_run;
 pub mod error;
 pub mod fuzzing;
+pub mod live_view;
 pub mod logging;
 pub mod media_ports;
 pub mod meet_backend;

@@ -34,7 +34,8 @@ pub struct Metrics {
     /// `tcn_calls_total{outcome}`: calls ended, by outcome.
     pub(crate) calls_total: IntCounterVec,
     config_reloads_total: IntCounterVec,
-    calls_active: IntGauge,
+    calls_active: IntGaugeVec,
+    live: LiveMetrics,
     calls_max: IntGauge,
     media_ports_in_use: IntGauge,
     media_ports_total: IntGauge,
@@ -315,8 +316,73 @@ impl Metrics {
         .expect("valid metric");
         reg(Box::new(break_in_blocks_total.clone()));
 
+        let calls_active = IntGaugeVec::new(
+            Opts::new(
+                "tcn_calls_active",
+                "Calls in progress, by the caller's protocol and the call's state (connecting, \
+                 lobby, joined: gateway calls; connected: the others).",
+            ),
+            &["protocol", "state"],
+        )
+        .expect("valid metric");
+        reg(Box::new(calls_active.clone()));
+        let stream_vec = |name: &str, help: &str| {
+            let v =
+                prometheus::GaugeVec::new(Opts::new(name, help), &["call", "stream", "direction"])
+                    .expect("valid metric");
+            reg(Box::new(v.clone()));
+            v
+        };
+        let live = LiveMetrics {
+            licenses_in_use: gauge(
+                "tcn_licenses_in_use",
+                "Call licences held by the calls in progress (2 per gateway call, one per leg).",
+            ),
+            licenses_total: gauge(
+                "tcn_licenses_total",
+                "The pool of call licences (capacity.licenses); 0 = no limit.",
+            ),
+            full: gauge(
+                "tcn_full",
+                "1 while a gateway call would be refused (max_calls, licences, CPU, draining): \
+                 OPTIONS answers 503.",
+            ),
+            stream_bitrate: stream_vec(
+                "tcn_stream_bitrate_bps",
+                "Bit rate of each media stream of each call in progress, by node-local call id, \
+                 stream (vtc_audio, vtc_video; meet_video_<rid> sent to Meet; \
+                 meet_<media>_<ssrc> received from Meet) and direction (in: received by the \
+                 node, out: sent), over the last second.",
+            ),
+            stream_loss: stream_vec(
+                "tcn_stream_loss_ratio",
+                "Fraction of packets lost on each stream: room-system streams in the last RTCP \
+                 interval (in: what the node receives; out: what the room system reports \
+                 receiving); streams from Meet since they started.",
+            ),
+            stream_jitter: stream_vec(
+                "tcn_stream_jitter_seconds",
+                "Interarrival jitter on each stream: in, as the node measures it (room system \
+                 and Meet); out, as the room system reports it.",
+            ),
+            call_setup: {
+                let h = prometheus::Histogram::with_opts(
+                    prometheus::HistogramOpts::new(
+                        "tcn_call_setup_seconds",
+                        "Gateway calls: time from the INVITE to the 200 OK (a wait in the lobby \
+                         included).",
+                    )
+                    .buckets(vec![0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0]),
+                )
+                .expect("valid metric");
+                reg(Box::new(h.clone()));
+                h
+            },
+        };
+
         Self {
-            calls_active: gauge("tcn_calls_active", "Gateway calls in progress."),
+            calls_active,
+            live,
             calls_max: gauge(
                 "tcn_calls_max",
                 "Call limit in force (capacity.max_calls or derived).",
@@ -587,6 +653,11 @@ impl Metrics {
         }
     }
 
+    /// Observes the INVITE → 200 time of one gateway call.
+    pub(crate) fn observe_call_setup(&self, setup: std::time::Duration) {
+        self.live.call_setup.observe(setup.as_secs_f64());
+    }
+
     /// Counts one source newly blocked by break-in defence.
     pub(crate) fn count_break_in_block(&self) {
         self.break_in_blocks_total.inc();
@@ -595,7 +666,7 @@ impl Metrics {
     /// Refreshes the gauges from `snapshot` and encodes every series in the text format.
     pub(crate) fn render(&self, snapshot: &Snapshot) -> String {
         let gauge = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
-        gauge(&self.calls_active, snapshot.capacity.calls_active);
+        self.live.render(&self.calls_active, snapshot);
         gauge(&self.calls_max, snapshot.capacity.max_calls as usize);
         gauge(&self.media_ports_in_use, snapshot.media_ports.in_use);
         gauge(&self.media_ports_total, snapshot.media_ports.total);
@@ -638,6 +709,102 @@ impl Metrics {
         // Encoding gathered families into a Vec cannot fail.
         let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The Live View's series: calls by protocol and state, licences, and per-call stream
+/// figures (their series come and go with the calls).
+#[derive(Clone, Debug)]
+struct LiveMetrics {
+    licenses_in_use: IntGauge,
+    licenses_total: IntGauge,
+    full: IntGauge,
+    stream_bitrate: prometheus::GaugeVec,
+    stream_loss: prometheus::GaugeVec,
+    stream_jitter: prometheus::GaugeVec,
+    call_setup: prometheus::Histogram,
+}
+
+impl LiveMetrics {
+    fn render(&self, calls_active: &IntGaugeVec, snapshot: &Snapshot) {
+        use crate::live_view::CallState;
+        let capacity = &snapshot.capacity;
+        self.licenses_in_use
+            .set(i64::from(capacity.licenses.in_use));
+        self.licenses_total.set(i64::from(capacity.licenses.total));
+        self.full.set(i64::from(capacity.full.is_some()));
+        // Every (protocol, state) is recounted: a state no call is in shows 0.
+        calls_active.reset();
+        for state in CallState::ALL {
+            calls_active
+                .with_label_values(&["sip", state.label()])
+                .set(0);
+        }
+        for call in &snapshot.calls {
+            let (protocol, state) = call
+                .detail
+                .as_ref()
+                .map_or(("sip", CallState::Connected), |d| {
+                    (d.caller.protocol, d.state())
+                });
+            calls_active
+                .with_label_values(&[protocol, state.label()])
+                .inc();
+        }
+        for vec in [&self.stream_bitrate, &self.stream_loss, &self.stream_jitter] {
+            vec.reset();
+        }
+        for call in &snapshot.calls {
+            let Some(detail) = &call.detail else {
+                continue;
+            };
+            let id = call.id.to_string();
+            for stream in &detail.streams {
+                let Some(rtp) = stream
+                    .rtp
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone()
+                else {
+                    continue;
+                };
+                let name = format!("vtc_{}", stream.media);
+                let set = |vec: &prometheus::GaugeVec, direction: &str, value: f64| {
+                    vec.with_label_values(&[&id, &name, direction]).set(value);
+                };
+                set(&self.stream_bitrate, "in", rtp.bitrate_in_bps as f64);
+                set(&self.stream_bitrate, "out", rtp.bitrate_out_bps as f64);
+                set(&self.stream_loss, "in", rtp.fraction_lost);
+                set(&self.stream_jitter, "in", rtp.jitter_ms / 1000.0);
+                if let Some(remote) = rtp.remote {
+                    set(&self.stream_loss, "out", remote.fraction_lost);
+                    set(&self.stream_jitter, "out", remote.jitter_ms / 1000.0);
+                }
+            }
+            let meet = detail
+                .meet
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            for layer in meet.iter().flat_map(|m| &m.layers) {
+                self.stream_bitrate
+                    .with_label_values(&[&id, &format!("meet_video_{}", layer.rid), "out"])
+                    .set(layer.bitrate_bps as f64);
+            }
+            for stream in meet.iter().flat_map(|m| &m.streams) {
+                let name = format!("meet_{}_{}", stream.media, stream.ssrc);
+                let labels = [id.as_str(), name.as_str(), "in"];
+                self.stream_bitrate
+                    .with_label_values(&labels)
+                    .set(stream.bitrate_bps as f64);
+                self.stream_loss
+                    .with_label_values(&labels)
+                    .set(stream.loss_ratio);
+                self.stream_jitter
+                    .with_label_values(&labels)
+                    .set(stream.jitter_ms / 1000.0);
+            }
+        }
     }
 }
 

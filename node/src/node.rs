@@ -96,10 +96,12 @@ impl Node {
             gateway.as_ref().map(|g| Arc::clone(&g.key)),
         );
         let media_ports = MediaPorts::new(config.media.port_range);
-        let capacity = Capacity::for_host(config.capacity.max_calls, media_ports.pairs_total());
+        let capacity = Capacity::for_host(&config.capacity, media_ports.pairs_total());
         info!(
             max_calls = capacity.max_calls,
             limited_by = ?capacity.limited_by,
+            licenses = config.capacity.licenses,
+            cpu_gateway_calls = ?capacity.cpu_calls,
             media_ports = media_ports.ports_total(),
             "capacity"
         );
@@ -108,7 +110,10 @@ impl Node {
             build_info::REVISION,
             &capabilities.media.gstreamer_version,
         );
-        let calls = Calls::new(capacity.max_calls, metrics.calls_total.clone());
+        let calls = Calls::new(
+            capacity.limits(&config.capacity),
+            metrics.calls_total.clone(),
+        );
         let shared = Arc::new(Shared {
             config: RwLock::new(config),
             started: Instant::now(),

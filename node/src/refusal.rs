@@ -14,7 +14,7 @@ use crate::calls::AdmissionError;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallRefusal {
-    /// The node cannot take another call (draining or full).
+    /// The node cannot take another call (draining, full, out of licences, CPU busy).
     #[error(transparent)]
     Admission(#[from] AdmissionError),
     /// The dialled alias is malformed.
@@ -76,11 +76,22 @@ impl CallRefusal {
         match self {
             Self::Admission(AdmissionError::Draining) => "draining",
             Self::Admission(AdmissionError::AtCapacity { .. }) => "at_capacity",
+            Self::Admission(AdmissionError::NoLicense { .. }) => "no_license",
+            Self::Admission(AdmissionError::CpuFull { .. }) => "cpu_full",
             Self::InvalidAlias(_) => "invalid_alias",
             Self::Blocked { .. } => "blocked",
             Self::GatewayTokenExpired { .. } => "gateway_token_expired",
             Self::NoMatch => "no_match",
             Self::NotAMeetingId { .. } => "not_a_meeting_id",
+        }
+    }
+
+    /// The `Retry-After` of the answer, in seconds (RFC 3261 §20.33): a full node says when
+    /// to try again; nothing else does.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::Admission(e) => e.retry_after(),
+            _ => None,
         }
     }
 
@@ -106,9 +117,30 @@ mod tests {
                 "draining",
             ),
             (
-                CallRefusal::Admission(AdmissionError::AtCapacity { max_calls: 2 }),
+                CallRefusal::Admission(AdmissionError::AtCapacity {
+                    max_calls: 2,
+                    retry_after: 30,
+                }),
                 503,
                 "at_capacity",
+            ),
+            (
+                CallRefusal::Admission(AdmissionError::NoLicense {
+                    needed: 2,
+                    free: 0,
+                    total: 4,
+                    retry_after: 30,
+                }),
+                503,
+                "no_license",
+            ),
+            (
+                CallRefusal::Admission(AdmissionError::CpuFull {
+                    calls: 2,
+                    retry_after: 30,
+                }),
+                503,
+                "cpu_full",
             ),
             (
                 CallRefusal::InvalidAlias(AliasError::Empty),
@@ -136,6 +168,15 @@ mod tests {
                 (code, label),
                 "{refusal}"
             );
+            let full = matches!(
+                refusal,
+                CallRefusal::Admission(
+                    AdmissionError::AtCapacity { .. }
+                        | AdmissionError::NoLicense { .. }
+                        | AdmissionError::CpuFull { .. }
+                )
+            );
+            assert_eq!(refusal.retry_after().is_some(), full, "{refusal}");
         }
     }
 }

@@ -83,8 +83,9 @@ pub(crate) fn reload(shared: &Shared) {
         Err(e) => warn!("gateway credential not reloaded: {e}"),
     }
 
-    let capacity = Capacity::for_host(next.capacity.max_calls, shared.media_ports.pairs_total());
-    shared.calls.set_max_calls(capacity.max_calls);
+    let capacity = Capacity::for_host(&next.capacity, shared.media_ports.pairs_total());
+    shared.calls.set_limits(capacity.limits(&next.capacity));
+    let next_licenses = next.capacity.licenses;
     *lock(&shared.capacity) = capacity;
     *shared
         .config
@@ -95,6 +96,7 @@ pub(crate) fn reload(shared: &Shared) {
     info!(
         file = %source.display(),
         max_calls = capacity.max_calls,
+        licenses = next_licenses,
         "configuration reloaded"
     );
 }

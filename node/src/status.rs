@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use crate::alarms::{Alarm, AlarmKind};
 use crate::build_info;
-use crate::calls::CallSummary;
+use crate::calls::{AdmissionError, CallSummary};
 use crate::capabilities::Capabilities;
 use crate::capacity::CapacityLimit;
 use crate::config::PortRange;
+use crate::live_view::ConferenceView;
+use crate::refusal::CallRefusal;
 use crate::state::Shared;
 
 /// Everything `/status` reports.
@@ -40,6 +42,9 @@ pub struct Snapshot {
     pub meet: MeetStatus,
     /// Active calls, oldest first.
     pub calls: Vec<CallSummary>,
+    /// The Meet conferences gateway calls are in, each with its calls (the Live View's
+    /// grouping: several room systems in one conference show under it).
+    pub conferences: Vec<ConferenceView>,
     /// Raised alarms.
     pub alarms: Vec<Alarm>,
 }
@@ -68,6 +73,33 @@ pub struct CapacityStatus {
     pub limited_by: CapacityLimit,
     /// `calls_active / max_calls`.
     pub load_ratio: f64,
+    /// The pool of call licences.
+    pub licenses: LicenseStatus,
+    /// What the CPU carries.
+    pub cpu: CpuStatus,
+    /// Why a gateway call would be refused now (`draining`, `at_capacity`, `no_license`,
+    /// `cpu_full`): then OPTIONS answers 503. `null` while one would be taken.
+    pub full: Option<&'static str>,
+}
+
+/// The pool of call licences (`capacity.licenses`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct LicenseStatus {
+    /// The pool; 0 = no limit.
+    pub total: u32,
+    /// Held by the calls in progress (2 per gateway call, one per leg).
+    pub in_use: u32,
+}
+
+/// The CPU's share of admission (`capacity.cpu_cores_per_call`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CpuStatus {
+    /// Cores one gateway call is counted as using; 0 = not checked.
+    pub cores_per_call: f64,
+    /// Gateway calls running.
+    pub gateway_calls: u32,
+    /// Most gateway calls the cores carry; `null` when not checked.
+    pub gateway_calls_max: Option<u32>,
 }
 
 /// Media port usage.
@@ -111,16 +143,27 @@ impl Snapshot {
         let capacity = shared.capacity();
         let calls = shared.calls.summaries();
         let calls_active = calls.len();
+        let usage = shared.calls.usage();
         let media_ports = PortStatus {
             range: shared.media_ports.range(),
             in_use: shared.media_ports.ports_in_use(),
             total: shared.media_ports.ports_total(),
         };
         let mut alarms = Vec::new();
-        if calls_active >= capacity.max_calls as usize {
+        if let Some(full) = usage.full
+            && full != AdmissionError::Draining
+        {
             alarms.push(Alarm {
                 kind: AlarmKind::CapacityReached,
-                detail: format!("{calls_active} of {} calls in use", capacity.max_calls),
+                detail: format!(
+                    "{calls_active} of {} calls in use, {} call licence(s) of {}: {full}",
+                    capacity.max_calls,
+                    usage.licenses_in_use,
+                    match usage.limits.licenses {
+                        0 => "no limit".to_owned(),
+                        total => total.to_string(),
+                    }
+                ),
             });
         }
         if media_ports.in_use >= media_ports.total {
@@ -194,6 +237,18 @@ impl Snapshot {
                 max_calls: capacity.max_calls,
                 limited_by: capacity.limited_by,
                 load_ratio: calls_active as f64 / f64::from(capacity.max_calls.max(1)),
+                licenses: LicenseStatus {
+                    total: usage.limits.licenses,
+                    in_use: usage.licenses_in_use,
+                },
+                cpu: CpuStatus {
+                    cores_per_call: config.capacity.cpu_cores_per_call,
+                    gateway_calls: usage.cpu_calls_in_use,
+                    gateway_calls_max: usage.limits.cpu_calls,
+                },
+                full: usage
+                    .full
+                    .map(|refusal| CallRefusal::Admission(refusal).label()),
             },
             media_ports,
             sip: SipStatus {
@@ -203,6 +258,7 @@ impl Snapshot {
             },
             routing,
             meet,
+            conferences: crate::live_view::conferences(&calls),
             calls,
             alarms,
         }

@@ -165,7 +165,7 @@ async fn a_meeting_that_is_not_running_is_refused_with_404() {
     assert_eq!(status, 200, "{body:#}");
     let caller = Caller::new("gone-1").await;
     caller.invite(demo.sip, &demo.long_id).await;
-    let refusal: Response = caller
+    let refusal = caller
         .response(Duration::from_secs(15))
         .await
         .expect("a refusal");

@@ -98,7 +98,11 @@ async fn settled(demo: &Demo) -> [f64; 6] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirteen_calls_leave_nothing_behind() {
     // Three calls at once: more than this 2-core machine's derived capacity.
-    let demo = Demo::start_with(24_700, "", |config| config.capacity.max_calls = 3).await;
+    let demo = Demo::start_with(24_700, "", |config| {
+        config.capacity.max_calls = 3;
+        config.capacity.cpu_cores_per_call = 0.0;
+    })
+    .await;
     // The warm-up: three calls at once load every plugin, start GStreamer's shared threads
     // and bring the allocator's heaps to what three calls need.
     let mut calls = Vec::new();

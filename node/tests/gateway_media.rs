@@ -273,6 +273,47 @@ async fn video_and_audio_cross_the_gateway_both_ways() {
     .await;
     let status = common::get(demo.admin, "/status").await.unwrap().body;
     assert!(figures, "{status}");
+    // Every stream from Meet shows its codec, size, bit rate, loss and jitter (Live View).
+    let meet_streams = || async {
+        let status: serde_json::Value =
+            serde_json::from_str(&common::get(demo.admin, "/status").await.unwrap().body).unwrap();
+        status["calls"][0]["meet"]["streams"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let measured = |s: &serde_json::Value| {
+        s["bitrate_bps"].as_u64() > Some(0)
+            && s["jitter_ms"].as_f64().is_some()
+            && s["loss_ratio"].as_f64().is_some_and(|l| l < 0.05)
+    };
+    let live = eventually(Duration::from_secs(5), || async {
+        let streams = meet_streams().await;
+        let video = streams
+            .iter()
+            .filter(|s| s["media"] == "video" && s["codec"] == "VP8")
+            .filter(|s| s["resolution"]["width"].as_u64() > Some(0) && measured(s))
+            .count();
+        let audio = streams
+            .iter()
+            .any(|s| s["media"] == "audio" && s["codec"] == "opus" && measured(s));
+        video >= 2 && audio
+    })
+    .await;
+    assert!(live, "{:#?}", meet_streams().await);
+    for s in meet_streams().await {
+        println!(
+            "from Meet: {} {} {} {}x{} {} b/s, loss {}, jitter {} ms",
+            s["ssrc"],
+            s["media"],
+            s["codec"],
+            s["resolution"]["width"],
+            s["resolution"]["height"],
+            s["bitrate_bps"],
+            s["loss_ratio"],
+            s["jitter_ms"]
+        );
+    }
     let metrics = demo.metrics().await;
     for direction in ["vtc_in", "vtc_out", "meet_in", "meet_out"] {
         let series = format!("tcn_media_video_frames_total{{direction=\"{direction}\"}}");

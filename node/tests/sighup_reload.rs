@@ -77,7 +77,11 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
     assert!(route("sip:room@example.com").is_err());
 
     // 1. A valid change is applied, rules included.
-    std::fs::write(&file, format!("{BASE}[capacity]\nmax_calls = 7\n{RULE_A}")).unwrap();
+    std::fs::write(
+        &file,
+        format!("{BASE}[capacity]\nmax_calls = 7\nlicenses = 6\n{RULE_A}"),
+    )
+    .unwrap();
     hangup();
     assert!(
         eventually(Duration::from_secs(5), || async {
@@ -86,6 +90,7 @@ async fn sighup_applies_a_good_file_and_refuses_a_broken_one() {
         .await
     );
     assert_eq!(status(addr).await["capacity"]["max_calls"], 7);
+    assert_eq!(status(addr).await["capacity"]["licenses"]["total"], 6);
     let held = route("sip:room@example.com").expect("the new rule routes");
     assert_eq!(rule_of(&held), "rule-a");
 

@@ -248,6 +248,18 @@ async fn a_call_to_a_sip_target_is_bridged_with_media_both_ways() {
         serde_json::from_str(&get(admin, "/status").await.unwrap().body).unwrap();
     let call = &status["calls"][0];
     assert_eq!(call["service"], "sip", "{status:#}");
+    // The Live View: two licences (one per leg), the caller, connected.
+    assert_eq!(
+        (
+            &call["licenses"],
+            &call["state"],
+            &call["caller"]["protocol"]
+        ),
+        (&2.into(), &"connected".into(), &"sip".into()),
+        "{status:#}"
+    );
+    assert_eq!(call["caller"]["alias"], "sip:room@127.0.0.1", "{status:#}");
+    assert_eq!(call["caller"]["display_name"], "Room 4", "{status:#}");
     let counted: Vec<u64> = call["streams"]
         .as_array()
         .unwrap()

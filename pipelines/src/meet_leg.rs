@@ -56,6 +56,8 @@ struct Shared {
     video_sinks: Mutex<Vec<gst::Pad>>,
     /// Keyframe requests toward Meet, per SSRC.
     meet_requests: Mutex<MeetRequests>,
+    /// Bytes out of each layer's encoder (VP8 frames, before RTP), in layer order.
+    layer_bytes: Vec<std::sync::atomic::AtomicU64>,
     /// Frames out of each layer's encoder, in layer order.
     layer_frames: Vec<std::sync::atomic::AtomicU64>,
     /// When anything last came from Meet on the ICE transport (DTLS, SRTP, SRTCP: what
@@ -264,6 +266,11 @@ impl MeetLeg {
             receiver: Mutex::new(None),
             video_sinks: Mutex::new(Vec::new()),
             meet_requests: Mutex::new(MeetRequests::default()),
+            layer_bytes: graph
+                .layers
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
             layer_frames: graph
                 .layers
                 .iter()
@@ -579,6 +586,12 @@ impl MeetLeg {
     pub fn layer_frames(&self, rid: &str) -> Option<u64> {
         let layer = self.shared.rids.iter().position(|r| r == rid)?;
         Some(self.shared.layer_frames[layer].load(Ordering::Relaxed))
+    }
+
+    /// Bytes encoded so far on layer `rid` (VP8 frames, before RTP packetisation).
+    pub fn layer_bytes(&self, rid: &str) -> Option<u64> {
+        let layer = self.shared.rids.iter().position(|r| r == rid)?;
+        Some(self.shared.layer_bytes[layer].load(Ordering::Relaxed))
     }
 
     /// The keyframe counters of layer `rid`.
@@ -932,6 +945,9 @@ fn watch_encoder(encoder: &gst::Element, layer: usize, shared: &Arc<Shared>) {
             .is_some_and(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT));
         if let Some(frames) = shared.layer_frames.get(layer) {
             frames.fetch_add(1, Ordering::Relaxed);
+        }
+        if let (Some(bytes), Some(buffer)) = (shared.layer_bytes.get(layer), info.buffer()) {
+            bytes.fetch_add(buffer.size() as u64, Ordering::Relaxed);
         }
         if keyframe {
             shared.emit(MediaEvent::KeyframeSent {

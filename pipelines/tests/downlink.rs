@@ -179,6 +179,10 @@ fn eight_vp8_tiles_by_pixels_then_inputs_stall_at_fixed_rate() {
     println!("{stats:?}");
     assert_eq!(stats.frames_decoded.len(), 8);
     assert!(stats.decode_errors.is_empty(), "{:?}", stats.decode_errors);
+    // Each input's decoded size, as sent.
+    assert_eq!(stats.resolutions.get(&1000), Some(&(640, 360)));
+    assert_eq!(stats.resolutions.get(&1001), Some(&(320, 180)));
+    assert_eq!(stats.resolutions.get(&1007), Some(&(640, 480)));
     drop(sources);
     dl.stop();
 }

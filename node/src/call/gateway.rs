@@ -30,6 +30,7 @@ use super::chat::{self, ChatState};
 use super::ending::{CallEnding, LegEnding};
 use crate::calls::CallOutcome;
 use crate::config::LobbyMode;
+use crate::live_view::{CallState, MeetLegView, device_alias};
 use crate::sip::{LegEnd, LegEvent};
 
 /// What the call asks of the SIP leg.
@@ -127,6 +128,10 @@ pub(crate) struct GatewayCall {
     shown: Vec<Shown>,
     recording: bool,
     outputs: VecDeque<CallOutput>,
+    /// The conference, once resolved, and the gateway's participant id in it, once connected
+    /// (when Meet gives it): for the Live View ([`GatewayCall::meet_leg`]).
+    conference: Option<ConferenceRef>,
+    participant_id: Option<i64>,
 }
 
 impl GatewayCall {
@@ -145,6 +150,49 @@ impl GatewayCall {
             shown: Vec::new(),
             recording: false,
             outputs,
+            conference: None,
+            participant_id: None,
+        }
+    }
+
+    /// Where the call stands, for `/status` and `tcn_calls_active`: in the lobby while Meet
+    /// holds it there, joined once admitted (and while it leaves), connecting before.
+    pub(crate) fn state(&self) -> CallState {
+        match self.session.state() {
+            SessionState::Waiting => CallState::Lobby,
+            SessionState::Joined => CallState::Joined,
+            SessionState::Leaving(_) | SessionState::Disconnected(_) if self.answered => {
+                CallState::Joined
+            }
+            _ => CallState::Connecting,
+        }
+    }
+
+    /// The leg into Meet as the Live View shows it: `alias` (the meeting ID dialled), the
+    /// conference, the gateway's own device and every other participant of the roster as
+    /// `spaces/<id>/devices/<id>`.
+    pub(crate) fn meet_leg(&self, alias: &str) -> MeetLegView {
+        let Some(conference) = &self.conference else {
+            return MeetLegView {
+                alias: alias.to_owned(),
+                ..MeetLegView::default()
+            };
+        };
+        let space = format!("spaces/{}", conference.space_id());
+        let mut others: Vec<i64> = self
+            .session
+            .roster()
+            .map(|(key, p)| p.participant_id.unwrap_or(key))
+            .filter(|id| Some(*id) != self.participant_id)
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        MeetLegView {
+            alias: alias.to_owned(),
+            conference: Some(space.clone()),
+            meeting_code: conference.meeting_code.clone(),
+            device: self.participant_id.map(|id| device_alias(&space, id)),
+            participants: others.iter().map(|&id| device_alias(&space, id)).collect(),
         }
     }
 
@@ -166,6 +214,7 @@ impl GatewayCall {
         }
         match result {
             Ok(conference) => {
+                self.conference = Some(conference.clone());
                 self.stage = Stage::Offering(conference);
                 self.outputs.push_back(CallOutput::CreateOffer);
             }
@@ -208,6 +257,7 @@ impl GatewayCall {
         match result {
             Ok(connected) => {
                 self.stage = Stage::Connected;
+                self.participant_id = connected.participant_id;
                 info!(trace_id = ?connected.trace_id, "connected to the conference");
                 self.outputs
                     .push_back(CallOutput::ApplyAnswer(connected.answer));

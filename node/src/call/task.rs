@@ -188,6 +188,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     let mut figures_tick = tokio::time::interval(std::time::Duration::from_secs(1));
     figures_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut published = figures::Published::default();
+    // The Live View: where the call stands and its leg into Meet (the meeting ID dialled is
+    // the leg's alias), and the INVITE → 200 time.
+    let alias = detail.meet_leg().map(|leg| leg.alias).unwrap_or_default();
+    let started = Instant::now();
     let mut draining = false;
     let mut liveness_tick = tokio::time::interval(LIVENESS_CHECK);
     liveness_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -275,6 +279,9 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     chat.set(state);
                 }
                 CallOutput::Leg(command) => {
+                    if command == LegCommand::Accept {
+                        metrics.observe_call_setup(started.elapsed());
+                    }
                     let _ = commands.send((call_id.clone(), command));
                 }
                 CallOutput::CloseMedia => {
@@ -298,6 +305,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 }
             }
         }
+        show_live(&call, &alias, &detail);
         let deadline = call.poll_timeout();
         let figures_due = figures_tick.tick();
         let sleep = async {
@@ -375,6 +383,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 if let (Some(leg), Some(downlink)) = (&leg, &downlink) {
                     figures::publish(
                         leg,
+                        &meet_spec.layers,
                         &leg.input().stats(),
                         downlink,
                         &detail,
@@ -408,6 +417,18 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 call.shut_down(Instant::now());
             }
         }
+    }
+}
+
+/// Shows where the call stands and its leg into Meet in `/status`, when they changed.
+fn show_live(call: &GatewayCall, alias: &str, detail: &CallDetail) {
+    let state = call.state();
+    if detail.state() != state {
+        detail.set_state(state);
+    }
+    let leg = call.meet_leg(alias);
+    if detail.meet_leg().as_ref() != Some(&leg) {
+        detail.set_meet_leg(leg);
     }
 }
 

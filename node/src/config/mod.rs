@@ -280,11 +280,40 @@ impl Default for SignalingConfig {
 }
 
 /// `[capacity]`
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CapacityConfig {
-    /// Most concurrent gateway calls. Default `0`: derived from the CPU cores and media ports of
-    /// this host and the measured per-call cost (see `node::capacity`). A call beyond it is
-    /// refused and the node reports itself full to load balancers.
+    /// Most concurrent calls. Default `0`: derived from the CPU cores and media ports of this
+    /// host and `cpu_cores_per_call` (see `node::capacity`). A call beyond it is refused
+    /// (503 with `Retry-After`) and the node reports itself full to load balancers.
     pub max_calls: u32,
+    /// The pool of call licences. A gateway call into Meet holds 2 while it runs, one per leg
+    /// (the room system's and Meet's); a SIP-to-SIP call 2; a test call 1. A call the pool
+    /// cannot cover is refused with 503 and `Retry-After`, counted as
+    /// `tcn_calls_total{outcome="no_license"}`. Default `0`: no licence limit (the node is
+    /// bounded by `max_calls` and its CPU only). 1 is refused: it could never carry a call
+    /// into Meet.
+    pub licenses: u32,
+    /// CPU cores one gateway call into Meet is counted as using. A gateway call is refused
+    /// when the gateway calls already running plus this one would need more cores than the
+    /// host has (at least one call is always allowed). Default `0.67`, the planning figure
+    /// for a 720p30 call both ways on the CPU path (`node::capacity`), until the `bench`
+    /// crate measures the host; `0` turns the CPU check off. At most 64.
+    pub cpu_cores_per_call: f64,
+    /// The `Retry-After` of a 503 sent while the node is full (licences, CPU or
+    /// `max_calls`), in calls and in answers to OPTIONS. Default `30s`; whole seconds from
+    /// `1s` to `1h`.
+    #[serde(with = "routing::duration")]
+    pub retry_after: Duration,
+}
+
+impl Default for CapacityConfig {
+    fn default() -> Self {
+        Self {
+            max_calls: 0,
+            licenses: 0,
+            cpu_cores_per_call: crate::capacity::CPU_CORES_PER_CALL,
+            retry_after: Duration::from_secs(30),
+        }
+    }
 }

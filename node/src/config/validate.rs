@@ -16,6 +16,8 @@ pub const MIN_SIGNALING_PORTS: u32 = 10;
 /// Longest drain a node accepts; longer would stall rolling upgrades for hours.
 pub const MAX_DRAIN_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 const MAX_NAME_LEN: usize = 63;
+/// Most CPU cores one call may be counted as using.
+const MAX_CPU_CORES_PER_CALL: f64 = 64.0;
 
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     check_node(config)?;
@@ -30,6 +32,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     check_listeners(config)?;
     check_tls(config)?;
     check_session_timers(config)?;
+    check_capacity(config)?;
     config.meet.validate()?;
     crate::meet_gateway::GatewayCredential::load(&config.meet)?;
     check_credentials(config)?;
@@ -244,6 +247,36 @@ fn check_session_timers(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Licences, the CPU cost of a call and the `Retry-After` of a full node.
+fn check_capacity(config: &Config) -> Result<(), ConfigError> {
+    let capacity = &config.capacity;
+    if capacity.licenses == 1 {
+        return Err(ConfigError::invalid(
+            "capacity.licenses",
+            "1 licence can never carry a gateway call (it holds 2, one per leg): use 0 (no \
+             limit) or at least 2",
+        ));
+    }
+    let cost = capacity.cpu_cores_per_call;
+    if !cost.is_finite() || !(0.0..=MAX_CPU_CORES_PER_CALL).contains(&cost) {
+        return Err(ConfigError::invalid(
+            "capacity.cpu_cores_per_call",
+            format!("{cost} is outside 0 (no CPU check) ..= {MAX_CPU_CORES_PER_CALL} cores"),
+        ));
+    }
+    let retry = capacity.retry_after;
+    if retry.subsec_nanos() != 0 || retry < Duration::from_secs(1) || retry.as_secs() > 3600 {
+        return Err(ConfigError::invalid(
+            "capacity.retry_after",
+            format!(
+                "{} is not a whole number of seconds from 1s to 1h",
+                humantime::format_duration(retry)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_tls(config: &Config) -> Result<(), ConfigError> {
     if let Some(ca) = &config.sip.tls_ca {
         check_pem("sip.tls_ca", ca, "CERTIFICATE-----")?;
@@ -327,6 +360,33 @@ mod tests {
         // port 0 (ephemeral) never clashes: tests rely on it
         Config::from_toml_str("[admin]\nlisten = \"127.0.0.1:0\"\n[sip]\ntcp = \"127.0.0.1:0\"")
             .unwrap();
+    }
+
+    #[test]
+    fn capacity_settings_are_checked() {
+        assert_eq!(
+            refused("[capacity]\nlicenses = 1"),
+            "capacity.licenses: 1 licence can never carry a gateway call (it holds 2, one per \
+             leg): use 0 (no limit) or at least 2"
+        );
+        assert_eq!(
+            refused("[capacity]\ncpu_cores_per_call = -0.5"),
+            "capacity.cpu_cores_per_call: -0.5 is outside 0 (no CPU check) ..= 64 cores"
+        );
+        assert!(
+            refused("[capacity]\ncpu_cores_per_call = nan")
+                .starts_with("capacity.cpu_cores_per_call: ")
+        );
+        assert!(
+            refused("[capacity]\nretry_after = \"1500ms\"").starts_with("capacity.retry_after: ")
+        );
+        assert!(refused("[capacity]\nretry_after = \"2h\"").starts_with("capacity.retry_after: "));
+        assert!(refused("[capacity]\nlicenses = -4").starts_with("capacity.licenses"));
+        let ok = Config::from_toml_str(
+            "[capacity]\nlicenses = 4\ncpu_cores_per_call = 0\nretry_after = \"5s\"",
+        )
+        .unwrap();
+        assert_eq!(ok.capacity.licenses, 4);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use super::peer::{SipPeer, Transport};
 use super::relay::{self, Relay, Side};
 use super::responses::{ALLOW, dialog_refused, refused, sdp_offer, status};
 use super::test_call::MediaTasks;
-use crate::calls::{CallDetail, CallOutcome, StreamStats};
+use crate::calls::{CallDetail, CallKind, CallOutcome, StreamStats};
 use crate::media_ports::PortPair;
 use crate::refusal::CallRefusal;
 use crate::state::Shared;
@@ -158,12 +158,13 @@ pub(crate) fn start(
     }
     let detail = Arc::new(CallDetail {
         service: "sip".to_owned(),
+        caller: super::peer::caller_view(request),
         streams: detail_streams,
         ..CallDetail::default()
     });
     let licence = shared
         .calls
-        .admit_with(Some(Arc::clone(&detail)))
+        .admit_with(CallKind::Sip, Some(Arc::clone(&detail)))
         .map_err(|e| refused(request, &CallRefusal::Admission(e)))?;
     let callee_offer = rewrite(&offer, new.address, &callee_ports);
     let callee_call_id = format!("{:032x}", rand::random::<u128>());

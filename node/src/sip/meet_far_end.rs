@@ -12,7 +12,7 @@
 //! has joined the gateway.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
@@ -36,7 +36,8 @@ use crate::call::chat::ChatGate;
 use crate::call::stream_keys::StreamKeys;
 use crate::call::task::{self, CallPlan, LegCommands, Liveness};
 use crate::call::vtc_media::VtcStreamPlan;
-use crate::calls::{CallDetail, CallOutcome, StreamStats};
+use crate::calls::{CallDetail, CallKind, CallOutcome, Resolution, StreamStats};
+use crate::live_view::{CallState, MeetLegView};
 use crate::refusal::CallRefusal;
 use crate::state::Shared;
 
@@ -204,20 +205,41 @@ pub(crate) fn start(
             .with_reason("Not Acceptable Here - a video and an audio stream are required")
     })?;
     let keys = [Arc::clone(&vtc[0].keys), Arc::clone(&vtc[1].keys)];
+    let from = request.from().ok();
+    let caller_uri = from.as_ref().map(|f| f.uri.to_string()).unwrap_or_default();
+    let agreed = codecs(&negotiated);
+    let codec_of = |media: &str| match media {
+        "audio" => agreed.0.as_ref().map(|(c, _)| c.encoding_name()),
+        _ => agreed.1.as_ref().map(|(c, _)| c.encoding_name()),
+    };
     let detail = Arc::new(CallDetail {
         service: "meet".to_owned(),
+        caller: super::peer::caller_view(request),
+        state: Mutex::new(CallState::Connecting),
+        // The leg into Meet is a participant whose alias is the meeting ID dialled.
+        meet_leg: Mutex::new(Some(MeetLegView {
+            alias: user.to_owned(),
+            ..MeetLegView::default()
+        })),
         streams: vtc
             .iter()
-            .map(|plan| StreamStats::new(plan.media, plan.rtp_port))
+            .map(|plan| {
+                StreamStats::new(plan.media, plan.rtp_port)
+                    .with_codec(codec_of(plan.media).unwrap_or_default())
+            })
             .collect(),
         ..CallDetail::default()
     });
+    if let Some(video) = detail.streams.iter().find(|s| s.media == "video") {
+        video.set_resolution_out(Resolution {
+            width: downlink_spec.video.width,
+            height: downlink_spec.video.height,
+        });
+    }
     let licence = shared
         .calls
-        .admit_with(Some(Arc::clone(&detail)))
+        .admit_with(CallKind::Gateway, Some(Arc::clone(&detail)))
         .map_err(|e| refused(request, &CallRefusal::Admission(e)))?;
-    let from = request.from().ok();
-    let caller_uri = from.as_ref().map(|f| f.uri.to_string()).unwrap_or_default();
     let display_name = from
         .as_ref()
         .and_then(|f| f.display_name.clone())

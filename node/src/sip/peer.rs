@@ -39,3 +39,16 @@ impl Peer for SipPeer {
         self.transport != Transport::Udp
     }
 }
+
+/// The caller of `request` as the Live View shows it: its From URI as the alias, its display
+/// name, SIP as the protocol.
+pub(crate) fn caller_view(
+    request: &signaling::sip::message::Request,
+) -> crate::live_view::CallerView {
+    let from = request.from().ok();
+    crate::live_view::CallerView {
+        alias: from.as_ref().map(|f| f.uri.to_string()).unwrap_or_default(),
+        display_name: from.and_then(|f| f.display_name),
+        protocol: "sip",
+    }
+}

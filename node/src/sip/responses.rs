@@ -40,14 +40,19 @@ pub(crate) fn status(code: u16) -> StatusCode {
     StatusCode::new(code).unwrap_or(StatusCode::OK)
 }
 
-/// The response that refuses a call, through the one mapping of `crate::refusal`.
+/// The response that refuses a call, through the one mapping of `crate::refusal`: with a
+/// `Retry-After` when the node is full.
 pub(crate) fn refused(request: &Request, refusal: &CallRefusal) -> Response {
     let sip = refusal.sip_status();
-    request.response(status(sip.code)).with_reason(format!(
+    let mut response = request.response(status(sip.code)).with_reason(format!(
         "{} - {}",
         sip.reason,
         refusal.label().replace('_', " ")
-    ))
+    ));
+    if let Some(seconds) = refusal.retry_after() {
+        response.headers.push("Retry-After", seconds.to_string());
+    }
+    response
 }
 
 /// A dialog error as the response to the request that caused it, its text as the reason.

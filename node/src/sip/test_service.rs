@@ -22,7 +22,7 @@ use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
 use super::test_call::{self, MediaTasks, SharedDedup, StreamPlan};
-use crate::calls::{CallDetail, CallOutcome, StreamStats};
+use crate::calls::{CallDetail, CallKind, CallOutcome, StreamStats};
 use crate::config::MediaEncryption;
 use crate::media_ports::PortPair;
 use crate::refusal::CallRefusal;
@@ -83,12 +83,13 @@ pub(crate) fn answer(shared: &Shared, new: NewCall<'_>, now: Instant) -> Result<
     let (plans, streams) = stream_plans(&negotiated);
     let detail = Arc::new(CallDetail {
         service: "test".to_owned(),
+        caller: super::peer::caller_view(request),
         streams,
         ..CallDetail::default()
     });
     let licence = shared
         .calls
-        .admit_with(Some(Arc::clone(&detail)))
+        .admit_with(CallKind::Test, Some(Arc::clone(&detail)))
         .map_err(|e| refused(request, &CallRefusal::Admission(e)))?;
     let dedup: SharedDedup = Arc::new(Mutex::new(DtmfDeduplicator::new()));
     let media = test_call::start(

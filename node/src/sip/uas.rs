@@ -265,12 +265,15 @@ impl Uas {
         }
     }
 
-    /// OPTIONS: the load balancer's probe (RFC 3261 §11). 503 while draining or full.
+    /// OPTIONS: the load balancer's probe (RFC 3261 §11). 503 while draining or full: while
+    /// a gateway call would be refused (`max_calls`, the licence pool, the CPU), with the
+    /// `Retry-After` such a call would get.
     fn options(&self, request: &Request) -> Response {
-        let calls = &self.shared.calls;
-        let full = calls.active() >= calls.max_calls() as usize;
-        let mut response =
-            request.response(status(if calls.draining() || full { 503 } else { 200 }));
+        let full = self.shared.calls.usage().full;
+        let mut response = request.response(status(if full.is_some() { 503 } else { 200 }));
+        if let Some(seconds) = full.and_then(|refusal| refusal.retry_after()) {
+            response.headers.push("Retry-After", seconds.to_string());
+        }
         response.headers.push("Allow", ALLOW);
         response.headers.push("Accept", ACCEPT);
         response.headers.push("Supported", SUPPORTED);

@@ -81,15 +81,22 @@ async fn request(
 }
 
 /// The value of one series in Prometheus text output, e.g.
-/// `metric(&text, "tcn_calls_total{outcome=\"rejected\"}")`.
+/// `metric(&text, "tcn_calls_total{outcome=\"rejected\"}")`. A bare name whose family has
+/// labels (`tcn_calls_active`) gives the sum over its series, as PromQL's `sum()` would.
 pub fn metric(text: &str, series: &str) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
+    let lines = || text.lines().filter(|l| !l.starts_with('#'));
+    let value = |rest: &str| rest.strip_prefix(' ')?.trim().parse::<f64>().ok();
+    if let Some(v) = lines().find_map(|l| value(l.strip_prefix(series)?)) {
+        return Some(v);
+    }
+    if series.contains('{') {
+        return None;
+    }
+    let labelled: Vec<f64> = lines()
+        .filter_map(|l| l.strip_prefix(series)?.strip_prefix('{'))
+        .filter_map(|rest| value(&rest[rest.find('}')? + 1..]))
+        .collect();
+    (!labelled.is_empty()).then(|| labelled.iter().sum())
 }
 
 /// Polls `check` every 20 ms until it returns true or `limit` passes.

@@ -15,7 +15,6 @@ use crate::downlink::error::DownlinkError;
 use crate::downlink::graph::{Shared, VIDEO_IN, add_chain, make, rtp_input};
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::DownlinkSpec;
-use crate::downlink::stats::Counters;
 
 /// The most decoders alive at once: one per tile, and a few for SSRCs on their way in or out.
 const MAX_INPUTS: usize = TILE_COUNT + 4;
@@ -146,7 +145,12 @@ impl VideoInputs {
                 .new_sample(move |sink| {
                     let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                     if let Some(shared) = weak.upgrade() {
-                        Counters::bump_ssrc(&shared.stats.frames_decoded, ssrc);
+                        let size = sample.caps().and_then(|c| c.structure(0)).and_then(|s| {
+                            let width = s.get::<i32>("width").ok()?;
+                            let height = s.get::<i32>("height").ok()?;
+                            Some((width.unsigned_abs(), height.unsigned_abs()))
+                        });
+                        shared.stats.decoded(ssrc, size);
                     }
                     compose
                         .send(ComposeMsg::Decoded { ssrc, sample })

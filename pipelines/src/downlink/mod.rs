@@ -54,6 +54,7 @@ pub mod error;
 mod graph;
 mod idr;
 pub mod keyframe;
+mod receive;
 pub mod rtp;
 pub mod spec;
 mod stats;
@@ -66,6 +67,7 @@ use kernels::frame::I420View;
 use kernels::layout::TILE_COUNT;
 
 pub use error::DownlinkError;
+pub use receive::ReceivedFigures;
 pub use spec::{
     AudioCodecOut, AudioOut, DownlinkSpec, H264Level, H264Profile, KeyframePolicy, OPUS_BITRATE,
     Packetization, PictureFormat, VideoCodecOut, VideoOut,
@@ -185,12 +187,14 @@ impl Downlink {
     /// taken. Fails only when the graph has ended.
     pub fn push_vp8_rtp(&self, ssrc: u32, packet: &[u8]) -> Result<(), DownlinkError> {
         self.shared.check_running()?;
+        self.shared.stats.received(ssrc, true, packet);
         lock(&self.video_in).push(ssrc, packet)
     }
 
     /// One Opus RTP packet from Meet (up to 3 SSRCs are mixed; more are dropped and counted).
     pub fn push_opus_rtp(&self, ssrc: u32, packet: &[u8]) -> Result<(), DownlinkError> {
         self.shared.check_running()?;
+        self.shared.stats.received(ssrc, false, packet);
         lock(&self.audio_in).push(ssrc, packet)
     }
 

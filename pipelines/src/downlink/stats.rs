@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crate::downlink::lock;
+use crate::downlink::receive::{Received, ReceivedFigures};
 
 /// A snapshot of a downlink's counters (see [`Downlink::stats`](crate::downlink::Downlink::stats)).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownlinkStats {
     /// Canvas frames handed to the encoder by the fixed-rate tick.
     pub frames_composed: u64,
@@ -39,6 +41,10 @@ pub struct DownlinkStats {
     pub frames_decoded: BTreeMap<u32, u64>,
     /// Decode errors (decoder warnings and errors) per Meet SSRC, video and audio.
     pub decode_errors: BTreeMap<u32, u64>,
+    /// The size (width, height) of the latest picture decoded per Meet video SSRC.
+    pub resolutions: BTreeMap<u32, (u32, u32)>,
+    /// What arrived per Meet SSRC, video and audio: packets, bytes, loss, jitter.
+    pub received: BTreeMap<u32, ReceivedFigures>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +63,8 @@ pub(crate) struct Counters {
     pub(crate) audio_packets: AtomicU64,
     pub(crate) frames_decoded: Mutex<BTreeMap<u32, u64>>,
     pub(crate) decode_errors: Mutex<BTreeMap<u32, u64>>,
+    pub(crate) resolutions: Mutex<BTreeMap<u32, (u32, u32)>>,
+    pub(crate) received: Mutex<Received>,
 }
 
 impl Counters {
@@ -70,6 +78,19 @@ impl Counters {
 
     pub(crate) fn bump_ssrc(map: &Mutex<BTreeMap<u32, u64>>, ssrc: u32) {
         *lock(map).entry(ssrc).or_default() += 1;
+    }
+
+    /// Counts an RTP packet of `ssrc` pushed by the node.
+    pub(crate) fn received(&self, ssrc: u32, video: bool, packet: &[u8]) {
+        lock(&self.received).on_packet(ssrc, video, packet, Instant::now());
+    }
+
+    /// Counts a picture decoded from `ssrc` and keeps its size.
+    pub(crate) fn decoded(&self, ssrc: u32, size: Option<(u32, u32)>) {
+        Self::bump_ssrc(&self.frames_decoded, ssrc);
+        if let Some(size) = size {
+            lock(&self.resolutions).insert(ssrc, size);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> DownlinkStats {
@@ -89,6 +110,8 @@ impl Counters {
             audio_packets: get(&self.audio_packets),
             frames_decoded: lock(&self.frames_decoded).clone(),
             decode_errors: lock(&self.decode_errors).clone(),
+            resolutions: lock(&self.resolutions).clone(),
+            received: lock(&self.received).figures(),
         }
     }
 }

@@ -264,7 +264,7 @@ fn watch_keyframe_requests(
     Ok(())
 }
 
-/// Counts the buffers leaving `decoder`.
+/// Counts the buffers leaving `decoder`, and keeps the size of the pictures from its caps.
 fn count_output(
     decoder: &gst::Element,
     shared: &Arc<InputShared>,
@@ -277,6 +277,23 @@ fn count_output(
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
         if let Some(shared) = weak.upgrade() {
             counters(&shared).decoded.fetch_add(1, Ordering::Relaxed);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    let weak = Arc::downgrade(shared);
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(gst::EventView::Caps(caps)) = info.event().map(|e| e.view())
+            && let Some(s) = caps.caps().structure(0)
+            && let (Ok(width), Ok(height)) = (s.get::<i32>("width"), s.get::<i32>("height"))
+            && let Some(shared) = weak.upgrade()
+        {
+            let (w, h) = (
+                u64::from(width.unsigned_abs()),
+                u64::from(height.unsigned_abs()),
+            );
+            counters(&shared)
+                .resolution
+                .store(w << 32 | h, Ordering::Relaxed);
         }
         gst::PadProbeReturn::Ok
     });

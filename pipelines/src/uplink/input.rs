@@ -34,6 +34,9 @@ pub struct MediaInStats {
     pub decoded: u64,
     /// Errors and warnings the decoder posted (undecodable data; the stream goes on).
     pub decode_errors: u64,
+    /// Video: the size of the decoded pictures (the decoder's latest caps); `None` before
+    /// the first picture and on audio.
+    pub resolution: Option<(u32, u32)>,
 }
 
 /// The uplink's input counters ([`UplinkInput::stats`]).
@@ -56,6 +59,8 @@ pub(crate) struct Counters {
     malformed: AtomicU64,
     pub(crate) decoded: AtomicU64,
     pub(crate) decode_errors: AtomicU64,
+    /// Width and height of the decoded pictures, packed (`width << 32 | height`); 0 unknown.
+    pub(crate) resolution: AtomicU64,
 }
 
 impl Counters {
@@ -66,6 +71,10 @@ impl Counters {
             malformed: self.malformed.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),
             decode_errors: self.decode_errors.load(Ordering::Relaxed),
+            resolution: match self.resolution.load(Ordering::Relaxed) {
+                0 => None,
+                packed => Some(((packed >> 32) as u32, packed as u32)),
+            },
         }
     }
 }
