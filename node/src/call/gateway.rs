@@ -124,6 +124,14 @@ impl GatewayCall {
         }
     }
 
+    /// A call that a Virtual Reception has already answered (same dialog, same ports): the
+    /// room system is not rung nor answered again, and endings are BYEs.
+    pub(crate) fn answered(settings: SessionSettings, now: Instant) -> Self {
+        let mut call = Self::new(settings, now);
+        call.answered = true;
+        call
+    }
+
     /// Whether the call is over.
     pub(crate) fn is_ended(&self) -> bool {
         matches!(self.stage, Stage::Ended)
@@ -287,10 +295,10 @@ impl GatewayCall {
                 break;
             }
             match event {
-                SessionEvent::Waiting if self.ending.is_none() => {
+                SessionEvent::Waiting if self.ending.is_none() && !self.answered => {
                     self.outputs.push_back(CallOutput::Leg(LegCommand::Ring));
                 }
-                SessionEvent::Joined if self.ending.is_none() => {
+                SessionEvent::Joined if self.ending.is_none() && !self.answered => {
                     self.answered = true;
                     self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
                 }

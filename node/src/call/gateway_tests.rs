@@ -372,3 +372,43 @@ fn shutdown_while_waiting_in_the_lobby_answers_480() {
     call.on_data(DataChannel::SessionControl, JOINED, now);
     assert!(legs(&outputs(&mut call)).is_empty());
 }
+
+#[test]
+fn a_call_a_reception_answered_is_not_rung_nor_answered_again_and_ends_with_a_bye() {
+    let now = Instant::now();
+    let mut call = GatewayCall::answered(SessionSettings::default(), now);
+    assert!(matches!(
+        outputs(&mut call).as_slice(),
+        [CallOutput::Resolve]
+    ));
+    call.on_resolved(Ok(conference()), now);
+    outputs(&mut call);
+    call.on_offer(Ok("v=0 offer".to_owned()), now);
+    outputs(&mut call);
+    call.on_connected(
+        Ok(ConnectOutcome {
+            answer: "v=0 answer".to_owned(),
+            trace_id: None,
+            participant_id: Some(5),
+        }),
+        now,
+    );
+    outputs(&mut call);
+    call.on_channels_open(now);
+    outputs(&mut call);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    assert_eq!(legs(&outputs(&mut call)), []);
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    assert_eq!(legs(&outputs(&mut call)), []);
+    // Meet ends it: a BYE (with the session's Reason), never a final response.
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CONFERENCE_ENDED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert!(
+        matches!(legs(&out).as_slice(), [LegCommand::End(LegEnding::Bye { .. })]),
+        "{out:?}"
+    );
+}

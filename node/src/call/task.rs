@@ -26,6 +26,7 @@ use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::figures;
+use super::reception;
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
 use crate::calls::{CallDetail, CallLicence};
@@ -40,9 +41,8 @@ pub(crate) type LegCommands = mpsc::UnboundedSender<(String, LegCommand)>;
 pub(crate) struct CallPlan {
     /// The caller's Call-ID (the key of its SIP leg).
     pub(crate) call_id: String,
-    pub(crate) dial: DialString,
+    pub(crate) dialled: Dialled,
     pub(crate) join: JoinInfo,
-    pub(crate) connector: Arc<dyn MeetConnector>,
     pub(crate) settings: SessionSettings,
     pub(crate) licence: CallLicence,
     pub(crate) detail: Arc<CallDetail>,
@@ -57,6 +57,18 @@ pub(crate) struct CallPlan {
     /// when the task ends.
     pub(crate) ports: Vec<PortPair>,
     pub(crate) commands: LegCommands,
+}
+
+/// What the caller dialled.
+pub(crate) enum Dialled {
+    /// A meeting: resolve and connect it.
+    Meet {
+        dial: DialString,
+        connector: Arc<dyn MeetConnector>,
+    },
+    /// A Virtual Reception: answer, ask for the meeting ID, then connect that meeting
+    /// ([`super::reception`]).
+    Reception(Box<ReceptionPlan>),
 }
 
 /// Counts a call's media plane in `tcn_media_graphs_active` for as long as it lives (a
@@ -81,20 +93,27 @@ struct Media {
     leg: MeetLeg,
     events: std_mpsc::Receiver<MediaEvent>,
     downlink: Arc<Downlink>,
-    downlink_events: std_mpsc::Receiver<DownlinkEvent>,
+    /// `None` when the downlink was already running (a reception started it).
+    downlink_events: Option<std_mpsc::Receiver<DownlinkEvent>>,
     offer: String,
 }
 
-/// Builds the Meet leg (with its uplink) and the downlink, joins them (what Meet sends goes to
-/// the downlink), and makes the offer. Blocks: run it off the runtime.
+/// Builds the Meet leg (with its uplink) and the downlink (unless one runs already), joins them
+/// (what Meet sends goes to the downlink), and makes the offer. Blocks: run it off the runtime.
 fn build_media(
     meet_spec: &MeetLegSpec,
     uplink_spec: &UplinkSpec,
     downlink_spec: DownlinkSpec,
+    running: Option<Arc<Downlink>>,
 ) -> Result<Media, String> {
     let (leg, events) = MeetLeg::new(meet_spec, uplink_spec).map_err(|e| e.to_string())?;
-    let (downlink, downlink_events) = Downlink::start(downlink_spec).map_err(|e| e.to_string())?;
-    let downlink = Arc::new(downlink);
+    let (downlink, downlink_events) = match running {
+        Some(downlink) => (downlink, None),
+        None => {
+            let (downlink, events) = Downlink::start(downlink_spec).map_err(|e| e.to_string())?;
+            (Arc::new(downlink), Some(events))
+        }
+    };
     let to_downlink = Arc::clone(&downlink);
     leg.on_receive(Arc::new(move |kind, packet| {
         let Some(ssrc) = packet
@@ -135,9 +154,8 @@ pub(crate) async fn run(plan: CallPlan, leg_events: mpsc::UnboundedReceiver<LegE
 async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEvent>) {
     let CallPlan {
         call_id,
-        dial,
+        dialled,
         join,
-        connector,
         settings,
         mut licence,
         detail,
@@ -150,10 +168,44 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         ports: _ports,
         commands,
     } = plan;
-    let mut call = GatewayCall::new(settings, Instant::now());
-    let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let (media_tx, mut media_events) = mpsc::unbounded_channel::<MediaEvent>();
     let mut vtc_plans = Some(vtc);
+    // A reception answers first and asks for the meeting ID; its media carries on.
+    let (dial, connector, mut received) = match dialled {
+        Dialled::Meet { dial, connector } => (dial, connector, None),
+        Dialled::Reception(reception) => {
+            let stage = reception::Stage {
+                call_id: &call_id,
+                commands: &commands,
+                leg_events: &mut leg_events,
+                media_tx: media_tx.clone(),
+                media_events: &mut media_events,
+                licence: &mut licence,
+                detail: &detail,
+                metrics: &metrics,
+                local_ip,
+            };
+            let plans = vtc_plans.take().unwrap_or_default();
+            match reception::run(*reception, stage, plans, downlink_spec.clone()).await {
+                reception::Entered::Routed {
+                    dial,
+                    connector,
+                    media,
+                } => (dial, connector, Some(media)),
+                reception::Entered::Ended { ending, answered } => {
+                    metrics.count_gateway_ending(ending.label());
+                    licence.finish(ending.outcome(answered));
+                    return;
+                }
+            }
+        }
+    };
+    let mut call = if received.is_some() {
+        GatewayCall::answered(settings, Instant::now())
+    } else {
+        GatewayCall::new(settings, Instant::now())
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let mut leg: Option<Arc<MeetLeg>> = None;
     let mut downlink: Option<Arc<Downlink>> = None;
     let mut graph_gauge: Option<GraphGauge> = None;
@@ -183,9 +235,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         downlink_spec.clone(),
                         done_tx.clone(),
                     );
+                    let running = received.as_ref().map(|r| Arc::clone(&r.downlink));
                     // Building the pipelines and gathering ICE block: off the runtime.
                     tokio::task::spawn_blocking(move || {
-                        let built = build_media(&meet_spec, &uplink_spec, downlink_spec);
+                        let built = build_media(&meet_spec, &uplink_spec, downlink_spec, running);
                         let _ = done.send(Done::Media(built));
                     });
                 }
@@ -240,11 +293,13 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 }
                 CallOutput::CloseMedia => {
                     _vtc_media = None;
+                    // A reception's media not yet handed to the Meet leg ends here too.
+                    let early = received.take().map(|r| r.downlink);
                     // Stopping the pipelines joins their threads: off the runtime.
                     let (leg, downlink, gauge) = (leg.take(), downlink.take(), graph_gauge.take());
                     tokio::task::spawn_blocking(move || {
                         drop(leg);
-                        if let Some(downlink) = downlink {
+                        for downlink in [downlink, early].into_iter().flatten() {
                             downlink.stop();
                         }
                         drop(gauge);
@@ -276,9 +331,27 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     let built = Arc::new(built);
                     graph_gauge = Some(GraphGauge::new(&metrics));
                     forward_events(events, media_tx.clone());
+                    if let Some(reception::ReceptionMedia { vtc, slot, .. }) = received.take() {
+                        // The room system's media, bound since the reception, now feeds Meet.
+                        slot.fill(&built);
+                        if let Some(video) = vtc.handles.get(1).cloned() {
+                            built.input().on_keyframe_request(move || video.request_keyframe());
+                        }
+                        _vtc_media = Some(vtc);
+                        leg = Some(built);
+                        downlink = Some(down);
+                        call.on_offer(Ok(offer), Instant::now());
+                        continue;
+                    }
+                    let Some(downlink_events) = downlink_events else {
+                        call.on_offer(Err("no downlink events".to_owned()), Instant::now());
+                        continue;
+                    };
                     match start_vtc_media(local_ip, vtc_plans.take(), &built, &down, &detail, &metrics) {
                         Ok(vtc) => {
-                            send_downlink(downlink_events, &vtc, Arc::downgrade(&built), media_tx.clone());
+                            let slot = Arc::new(reception::LegSlot::default());
+                            slot.fill(&built);
+                            send_downlink(downlink_events, &vtc, slot, media_tx.clone());
                             _vtc_media = Some(vtc);
                             leg = Some(built);
                             downlink = Some(down);
@@ -364,10 +437,10 @@ fn forward_events(events: std_mpsc::Receiver<MediaEvent>, to: mpsc::UnboundedSen
 /// Sends what the downlink makes to the room system, from a thread of its own (the downlink
 /// reports on a std channel), and passes its keyframe wishes (a new decoder, loss on a Meet
 /// stream) on to Meet as a PLI on that stream only; a failed downlink ends the call.
-fn send_downlink(
+pub(crate) fn send_downlink(
     events: std_mpsc::Receiver<DownlinkEvent>,
     vtc: &VtcMedia,
-    leg: std::sync::Weak<MeetLeg>,
+    leg: Arc<reception::LegSlot>,
     task: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let (audio, video) = (vtc.senders[0].clone(), vtc.senders[1].clone());
@@ -387,7 +460,7 @@ fn send_downlink(
                     }
                     DownlinkEvent::KeyframeWanted { ssrc } => {
                         let sent = leg
-                            .upgrade()
+                            .leg()
                             .is_some_and(|leg| leg.request_keyframe_from_meet(ssrc));
                         debug!(ssrc, sent, "keyframe asked of Meet");
                     }
