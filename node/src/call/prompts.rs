@@ -16,15 +16,15 @@ pub(crate) struct Prompt {
 const FILES: [(&str, &[u8]); 3] = [
     (
         "enter_meeting_id",
-        include_bytes!("../../assets/prompts/enter_meeting_id.wav"),
+        include_bytes!("../../assets/prompts/enter_meeting_id.wav") as &[u8],
     ),
     (
         routing::reception::PROMPT_INVALID_MEETING_ID,
-        include_bytes!("../../assets/prompts/invalid_meeting_id.wav"),
+        include_bytes!("../../assets/prompts/invalid_meeting_id.wav") as &[u8],
     ),
     (
         routing::reception::PROMPT_NO_INPUT,
-        include_bytes!("../../assets/prompts/no_input.wav"),
+        include_bytes!("../../assets/prompts/no_input.wav") as &[u8],
     ),
 ];
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
 use meet::connector::{DialString, MeetConnector};
-use pipelines::downlink::{Downlink, DownlinkEvent, DownlinkSpec};
+use pipelines::downlink::{Downlink, DownlinkSpec};
 use pipelines::{MediaEvent, MeetLeg, UplinkInput};
 use routing::Protocol;
 use routing::reception::{ReceptionCall, ReceptionOutput, VirtualReceptionConfig};
@@ -164,7 +164,7 @@ pub(crate) async fn run(
     };
     super::task::send_downlink(downlink_events, &vtc, Arc::clone(&slot), media_tx);
     let _ = commands.send((call_id.to_owned(), LegCommand::Accept));
-    info!(reception = plan.config.name, "reception answered");
+    info!(reception = %plan.config.name, "reception answered");
     if let Err(error) = downlink.show_message(&slate_text(&plan.config)) {
         debug!("reception slate not shown: {error}");
     }
@@ -191,7 +191,7 @@ pub(crate) async fn run(
                     match lookup(&plan, &alias, &rules).await {
                         Some((dial, connector)) => {
                             call.handle_lookup(true, Instant::now());
-                            info!(reception = plan.config.name, "reception routed the caller");
+                            info!(reception = %plan.config.name, "reception routed the caller");
                             // The waiting slate until the conference shows someone.
                             let _ = downlink.assign_sources(&[]);
                             return Entered::Routed {
@@ -323,7 +323,7 @@ async fn lookup(
         return None;
     };
     let connector = plan.shared.meet_connectors.get(access_token)?;
-    let user = crate::sip::meet_far_end::dial_user(&decision.alias);
+    let user = crate::sip::dial_user(&decision.alias);
     let Ok(dial) = DialString::parse(user, connector.profile()) else {
         record_lookup_failure(&plan.shared, plan.source, Instant::now());
         return None;

@@ -190,7 +190,7 @@ pub(crate) fn start(
             task::Dialled::Meet { dial, connector }
         }
         Dialled::Reception { config, registered } => {
-            info!(reception = config.name, "call to a Virtual Reception");
+            info!(reception = %config.name, "call to a Virtual Reception");
             task::Dialled::Reception(Box::new(ReceptionPlan {
                 shared: Arc::clone(shared),
                 config,

@@ -10,7 +10,8 @@
 //!
 //! Each prompt gets a fresh branch: a new one replaces (and removes) the one playing, so a
 //! re-prompt cuts the previous prompt short instead of queuing after it. The whole prompt is
-//! pushed as one buffer stamped with the running time; the mixer takes it a packet at a time.
+//! pushed as one buffer stamped with the running time, then end-of-stream; the mixer takes it
+//! a packet at a time and leaves the ended pad out of the mix afterwards.
 
 use gst::prelude::*;
 
@@ -83,6 +84,9 @@ impl PromptInput {
             .expect("a new buffer is writable")
             .set_duration(duration);
         let _ = src.push_buffer(buffer);
+        // Nothing follows: an ended pad is left out of the mix (a live pad with no data would
+        // hold the mixer back).
+        let _ = src.end_of_stream();
         Ok(Self {
             elements,
             mixer_pad,
