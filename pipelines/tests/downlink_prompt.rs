@@ -73,7 +73,10 @@ fn prompts_in(codec: AudioCodecOut, pt: u8) {
         probe.samples().len() >= PROBE_RATE as usize
     });
     let before = rms(&probe.samples());
-    assert!(before < 100.0, "{codec:?}: not silent before the prompt: {before}");
+    assert!(
+        before < 100.0,
+        "{codec:?}: not silent before the prompt: {before}"
+    );
 
     for (freq, rate, seconds) in [(600.0, 16_000, 3.0), (900.0, 8_000, 2.0)] {
         dl.play_prompt(&sine(freq, rate, seconds), rate).unwrap();
@@ -183,7 +186,10 @@ fn the_message_slate_is_shown() {
     };
     let expected = slate_picture(area, &message).unwrap();
     let waiting = slate_picture(area, &Slate::waiting()).unwrap();
-    assert!(luma_diff(&expected, &waiting) > 1.0, "the two slates differ");
+    assert!(
+        luma_diff(&expected, &waiting) > 1.0,
+        "the two slates differ"
+    );
     dl.show_message(&message.text).unwrap();
     let mut diffs = (f64::MAX, 0.0);
     wait_until("the message slate decoded", 30, || {

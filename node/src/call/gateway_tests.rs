@@ -408,7 +408,10 @@ fn a_call_a_reception_answered_is_not_rung_nor_answered_again_and_ends_with_a_by
     );
     let out = outputs(&mut call);
     assert!(
-        matches!(legs(&out).as_slice(), [LegCommand::End(LegEnding::Bye { .. })]),
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Bye { .. })]
+        ),
         "{out:?}"
     );
 }

@@ -105,7 +105,11 @@ mod tests {
             let seconds = prompt.samples.len() as f64 / f64::from(prompt.rate);
             assert!((1.5..8.0).contains(&seconds), "{name}: {seconds} s");
             // Speech, not silence: the RMS level is well above the noise floor.
-            let rms = (prompt.samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>()
+            let rms = (prompt
+                .samples
+                .iter()
+                .map(|&s| f64::from(s).powi(2))
+                .sum::<f64>()
                 / prompt.samples.len() as f64)
                 .sqrt();
             assert!(rms > 500.0, "{name}: RMS {rms:.0}");

@@ -153,7 +153,14 @@ pub(crate) async fn run(
     };
     let slot = Arc::new(LegSlot::default());
     let (dtmf_tx, mut dtmf_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let plans = route_media(vtc, &slot, &downlink, plan.telephone_event, dtmf_tx, metrics);
+    let plans = route_media(
+        vtc,
+        &slot,
+        &downlink,
+        plan.telephone_event,
+        dtmf_tx,
+        metrics,
+    );
     let vtc = match VtcMedia::start(local_ip, plans, Arc::clone(detail), metrics.clone()) {
         Ok(vtc) => vtc,
         Err(error) => {

@@ -26,8 +26,8 @@ use tokio::time::Instant as TokioInstant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::figures;
-use super::reception::{self, ReceptionPlan};
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
+use super::reception::{self, ReceptionPlan};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
 use crate::calls::{CallDetail, CallLicence};
 use crate::media_ports::PortPair;

@@ -18,12 +18,12 @@ use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
 use pipelines::downlink::DownlinkSpec;
 use pipelines::{MeetLegSpec, PortRange, UplinkSpec};
+use routing::reception::VirtualReceptionConfig;
 use signaling::sdp::{
     AudioCodec, CryptoPolicy, Endpoint, NegotiatedMedia, SessionDescription, VideoCodec,
 };
 use signaling::sip::message::{NameAddr, Request, Response};
 use signaling::sip::transaction::TxId;
-use routing::reception::VirtualReceptionConfig;
 use tokio::sync::mpsc;
 use tracing::info;
 
