@@ -43,10 +43,10 @@ const EVENT_PT: u8 = 101;
 // ---------------------------------------------------------------------------------------
 
 /// The UDP socket the offer names as the caller's audio port: it keeps every datagram the node
-/// sends there, with its arrival time.
+/// sends there.
 struct Capture {
     port: u16,
-    packets: Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
+    packets: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Capture {
@@ -66,10 +66,7 @@ impl Capture {
                     return;
                 };
                 if let Ok(len) = received {
-                    packets
-                        .lock()
-                        .unwrap()
-                        .push((Instant::now(), buf[..len].to_vec()));
+                    packets.lock().unwrap().push(buf[..len].to_vec());
                 }
             }
         });
@@ -82,8 +79,8 @@ impl Capture {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(_, p)| p.len() > 12 && p[0] >> 6 == 2 && p[1] & 0x7f == 0)
-            .map(|(_, p)| {
+            .filter(|p| p.len() > 12 && p[0] >> 6 == 2 && p[1] & 0x7f == 0)
+            .map(|p| {
                 let samples: Vec<f64> = p[12..].iter().map(|&b| ulaw_to_linear(b)).collect();
                 (samples.iter().map(|s| s * s).sum::<f64>() / samples.len() as f64).sqrt()
             })
