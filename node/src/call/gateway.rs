@@ -124,11 +124,19 @@ impl GatewayCall {
         }
     }
 
-    /// A call that a Virtual Reception has already answered (same dialog, same ports): the
-    /// room system is not rung nor answered again, and endings are BYEs.
-    pub(crate) fn answered(settings: SessionSettings, now: Instant) -> Self {
+    /// A call that a Virtual Reception has already answered (same dialog, same ports) and
+    /// whose conference it has resolved: it starts by building the offer; the room system is
+    /// not rung nor answered again, and endings are BYEs.
+    pub(crate) fn answered(
+        settings: SessionSettings,
+        conference: ConferenceRef,
+        now: Instant,
+    ) -> Self {
         let mut call = Self::new(settings, now);
         call.answered = true;
+        call.stage = Stage::Offering(conference);
+        call.outputs.clear();
+        call.outputs.push_back(CallOutput::CreateOffer);
         call
     }
 

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
-use meet::connector::{DialString, MeetConnector};
+use meet::connector::{ConferenceRef, DialString, MeetConnector};
 use pipelines::downlink::{Downlink, DownlinkSpec};
 use pipelines::{MediaEvent, MeetLeg, UplinkInput};
 use routing::Protocol;
@@ -87,7 +87,7 @@ pub(crate) struct ReceptionMedia {
 pub(crate) enum Entered {
     /// The caller named a conference that exists: connect it, on this media.
     Routed {
-        dial: DialString,
+        conference: ConferenceRef,
         connector: Arc<dyn MeetConnector>,
         media: ReceptionMedia,
     },
@@ -196,13 +196,13 @@ pub(crate) async fn run(
                 }
                 ReceptionOutput::Route { alias, rules } => {
                     match lookup(&plan, &alias, &rules).await {
-                        Some((dial, connector)) => {
+                        Some((conference, connector)) => {
                             call.handle_lookup(true, Instant::now());
                             info!(reception = %plan.config.name, "reception routed the caller");
                             // The waiting slate until the conference shows someone.
                             let _ = downlink.assign_sources(&[]);
                             return Entered::Routed {
-                                dial,
+                                conference,
                                 connector,
                                 media: media(vtc, downlink),
                             };
@@ -308,13 +308,13 @@ fn play(downlink: &Downlink, name: &str, metrics: &Metrics) {
 }
 
 /// Routes the entered `alias` with the reception's `rules`; `Some` when it names a Meet
-/// conference that resolves. A conference that does not resolve counts toward break-in
+/// conference that resolves (that conference, and the connector of the rule's token). A conference that does not resolve counts toward break-in
 /// defence like a lookup that matched nothing (which `route_entry` counts itself).
 async fn lookup(
     plan: &ReceptionPlan,
     alias: &str,
     rules: &[String],
-) -> Option<(DialString, Arc<dyn MeetConnector>)> {
+) -> Option<(ConferenceRef, Arc<dyn MeetConnector>)> {
     let request = RouteRequest {
         alias,
         protocol: Protocol::Sip,
@@ -336,7 +336,7 @@ async fn lookup(
         return None;
     };
     match connector.resolve(&dial).await {
-        Ok(_) => Some((dial, connector)),
+        Ok(conference) => Some((conference, connector)),
         Err(error) => {
             info!("reception: the entered meeting does not resolve: {error}");
             record_lookup_failure(&plan.shared, plan.source, Instant::now());

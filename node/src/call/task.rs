@@ -172,7 +172,7 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
     let mut vtc_plans = Some(vtc);
     // A reception answers first and asks for the meeting ID; its media carries on.
     let (dial, connector, mut received) = match dialled {
-        Dialled::Meet { dial, connector } => (dial, connector, None),
+        Dialled::Meet { dial, connector } => (Some(dial), connector, None),
         Dialled::Reception(reception) => {
             let stage = reception::Stage {
                 call_id: &call_id,
@@ -188,10 +188,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
             let plans = vtc_plans.take().unwrap_or_default();
             match reception::run(*reception, stage, plans, downlink_spec.clone()).await {
                 reception::Entered::Routed {
-                    dial,
+                    conference,
                     connector,
                     media,
-                } => (dial, connector, Some(media)),
+                } => (None, connector, Some((conference, media))),
                 reception::Entered::Ended { ending, answered } => {
                     metrics.count_gateway_ending(ending.label());
                     licence.finish(ending.outcome(answered));
@@ -200,10 +200,13 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
             }
         }
     };
-    let mut call = if received.is_some() {
-        GatewayCall::answered(settings, Instant::now())
-    } else {
-        GatewayCall::new(settings, Instant::now())
+    // A reception's call comes answered, its conference resolved.
+    let (mut call, mut received) = match received.take() {
+        Some((conference, media)) => (
+            GatewayCall::answered(settings, conference, Instant::now()),
+            Some(media),
+        ),
+        None => (GatewayCall::new(settings, Instant::now()), None),
     };
     let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let mut leg: Option<Arc<MeetLeg>> = None;
@@ -222,8 +225,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         while let Some(output) = call.poll_output() {
             match output {
                 CallOutput::Resolve => {
-                    let (connector, dial, done) =
-                        (Arc::clone(&connector), dial.clone(), done_tx.clone());
+                    let Some(dial) = dial.clone() else {
+                        continue;
+                    };
+                    let (connector, done) = (Arc::clone(&connector), done_tx.clone());
                     tokio::spawn(async move {
                         let _ = done.send(Done::Resolved(connector.resolve(&dial).await));
                     });
