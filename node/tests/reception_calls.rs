@@ -462,7 +462,10 @@ async fn info_meeting_id_after_a_wrong_one_lands_in_the_conference() {
 async fn too_many_wrong_ids_end_the_call_with_a_reason() {
     sipp::require_sipp();
     let _serial = SERIAL.lock().await;
-    let demo = Demo::start(47_600, RECEPTIONS).await;
+    // Break-in defence blocks a source after more than one failed lookup: the two wrong IDs
+    // block 127.0.0.1.
+    let config = format!("{RECEPTIONS}\n[routing.break_in]\nmax_failures = 1\n");
+    let demo = Demo::start(47_600, &config).await;
     let capture = Capture::start();
     let entry = format!(
         "{}{}{}{}",
@@ -505,6 +508,11 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
         counter(&demo, "tcn_route_lookups_total{result=\"no_match\"}").await,
         2.0,
         "both wrong IDs count toward break-in defence"
+    );
+    assert_eq!(
+        counter(&demo, "tcn_break_in_blocks_total").await,
+        1.0,
+        "the second wrong ID blocked the source"
     );
     assert!(
         demo.gateways(None).await.is_empty(),

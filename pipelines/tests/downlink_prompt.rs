@@ -78,7 +78,7 @@ fn prompts_in(codec: AudioCodecOut, pt: u8) {
         "{codec:?}: not silent before the prompt: {before}"
     );
 
-    for (freq, rate, seconds) in [(600.0, 16_000, 3.0), (900.0, 8_000, 2.0)] {
+    for (freq, rate, seconds) in [(600.0, 16_000, 2.0), (900.0, 8_000, 1.5)] {
         dl.play_prompt(&sine(freq, rate, seconds), rate).unwrap();
         let mut heard = (0.0, 0.0, 0.0);
         wait_until(&format!("{codec:?}: the {freq} Hz prompt"), 30, || {
