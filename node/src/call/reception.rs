@@ -388,3 +388,30 @@ fn route_media(
 fn stop(downlink: Arc<Downlink>) {
     tokio::task::spawn_blocking(move || downlink.stop());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slate_names_the_terminator() {
+        let mut config = VirtualReceptionConfig::new("gmeet", "gmeet@example.com");
+        assert_eq!(slate_text(&config), "Enter the meeting ID followed by #");
+        config.terminator = "*".to_owned();
+        assert_eq!(slate_text(&config), "Enter the meeting ID followed by *");
+        config.terminator = String::new();
+        assert_eq!(slate_text(&config), "Enter the meeting ID");
+    }
+
+    #[test]
+    fn the_callers_own_endings_map_as_for_a_gateway_call() {
+        assert_eq!(caller_ending(&LegEnd::Bye), CallEnding::CallerHungUp);
+        assert_eq!(
+            caller_ending(&LegEnd::Cancelled),
+            CallEnding::CallerCancelled
+        );
+        for lost in [LegEnd::NoAck, LegEnd::SessionExpired, LegEnd::RefreshFailed] {
+            assert_eq!(caller_ending(&lost), CallEnding::CallerLost);
+        }
+    }
+}
