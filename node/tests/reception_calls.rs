@@ -329,6 +329,38 @@ async fn hears_the_prompt(capture: &Capture, what: &str) -> usize {
     capture.loud_packets()
 }
 
+/// Once the call is over everything it held is back: the licence, the ports, the media plane.
+async fn freed(demo: &Demo, what: &str) {
+    let series = [
+        "tcn_calls_active",
+        "tcn_media_ports_in_use",
+        "tcn_media_graphs_active",
+    ];
+    // Each gauge summed over its label sets (whatever labels it has or gets; a labelled gauge
+    // with no series yet holds nothing). The media ports gauge always exists.
+    let total = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name} ")) || l.starts_with(&format!("{name}{{")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(
+        metric(&demo.metrics().await, "tcn_media_ports_total").is_some_and(|n| n > 0.0),
+        "the node's metrics are read"
+    );
+    let all_zero = eventually(Duration::from_secs(10), || async {
+        let text = demo.metrics().await;
+        series.iter().all(|s| total(&text, s) == 0.0)
+    })
+    .await;
+    let text = demo.metrics().await;
+    let held: Vec<String> = series
+        .iter()
+        .map(|s| format!("{s} = {}", total(&text, s)))
+        .collect();
+    assert!(all_zero, "{what}: still held after the call: {held:?}");
+}
+
 /// The call's SIP: answered 200 without ringing first.
 fn answered_at_once(run: &SippRun, what: &str) {
     assert!(run.response(200).is_some(), "{what}: no 200\n{run}");
@@ -365,6 +397,7 @@ async fn rfc4733_meeting_id_lands_in_the_conference() {
     let run = sipp.await.unwrap();
     run.assert_success("RFC 4733 entry");
     answered_at_once(&run, "RFC 4733");
+    freed(&demo, "RFC 4733").await;
     assert_eq!(
         counter(&demo, "tcn_route_lookups_total{result=\"reception\"}").await,
         1.0
@@ -442,6 +475,7 @@ async fn info_meeting_id_after_a_wrong_one_lands_in_the_conference() {
     let run = sipp.await.unwrap();
     run.assert_success("INFO entry");
     answered_at_once(&run, "INFO");
+    freed(&demo, "INFO").await;
     // The wrong ID was a failed lookup (break-in defence counts those), the right one routed.
     assert_eq!(
         counter(&demo, "tcn_route_lookups_total{result=\"no_match\"}").await,
@@ -480,6 +514,7 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
         .unwrap();
     run.assert_success("two wrong IDs");
     answered_at_once(&run, "two wrong IDs");
+    freed(&demo, "two wrong IDs").await;
     let bye = run
         .received()
         .into_iter()

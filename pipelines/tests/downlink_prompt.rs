@@ -215,3 +215,29 @@ fn the_message_slate_is_shown() {
     });
     dl.stop();
 }
+
+/// A prompt played the moment the downlink starts (as a reception does) is heard in full.
+#[test]
+fn a_prompt_played_at_start_is_heard() {
+    let _serial = serial();
+    for round in 0..5 {
+        let mut spec = DownlinkSpec::default();
+        spec.video.width = 320;
+        spec.video.height = 180;
+        let (dl, events) = Downlink::start(spec).unwrap();
+        dl.play_prompt(&sine(700.0, 8_000, 2.0), 8_000).unwrap();
+        let collector = Collector::start(events, 96);
+        let probe = AudioProbe::g711(false, 0).unwrap();
+        let mut fed = 0;
+        let mut level = 0.0;
+        wait_until(&format!("round {round}: 700 Hz at start"), 10, || {
+            feed(&collector, &probe, &mut fed);
+            let samples = probe.samples();
+            let (f, share) = dominant_frequency(&samples, PROBE_RATE);
+            level = rms(&samples);
+            (f - 700.0).abs() <= 20.0 && share > 0.5 && level > 3_000.0
+        });
+        println!("round {round}: heard at RMS {level:.0}");
+        dl.stop();
+    }
+}

@@ -9,9 +9,14 @@
 //! ```
 //!
 //! Each prompt gets a fresh branch: a new one replaces (and removes) the one playing, so a
-//! re-prompt cuts the previous prompt short instead of queuing after it. The whole prompt is
-//! pushed as one buffer stamped with the running time, then end-of-stream; the mixer takes it
-//! a packet at a time and leaves the ended pad out of the mix afterwards.
+//! re-prompt cuts the previous prompt short instead of queuing after it. A thread per prompt
+//! pushes it 20 ms at a time in real time, stamped back to back from the running time at which
+//! it starts (so the mixer hears one continuous stream, whatever the thread's jitter), then
+//! ends the stream; the mixer leaves the ended pad out of the mix afterwards.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 
@@ -22,6 +27,8 @@ use crate::downlink::graph::{Shared, add_chain, make};
 pub(crate) struct PromptInput {
     elements: Vec<gst::Element>,
     mixer_pad: gst::Pad,
+    /// Tells the feeder thread to stop (replaced, removed, or the downlink ended).
+    stop: Arc<AtomicBool>,
 }
 
 /// Mono S16 at `rate`.
@@ -55,7 +62,6 @@ impl PromptInput {
             .caps(&pcm_caps(rate))
             .format(gst::Format::Time)
             .is_live(true)
-            .do_timestamp(true)
             .build();
         let convert = make("audioconvert", &name("convert"))?;
         let resample = make("audioresample", &name("resample"))?;
@@ -73,32 +79,106 @@ impl PromptInput {
         for e in elements.iter().rev() {
             e.sync_state_with_parent().map_err(DownlinkError::build)?;
         }
-        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let mut buffer = gst::Buffer::from_mut_slice(bytes);
-        let duration = gst::ClockTime::from_nseconds(
-            u64::try_from(samples.len()).unwrap_or(u64::MAX) * 1_000_000_000
-                / u64::from(rate.unsigned_abs()),
-        );
-        buffer
-            .get_mut()
-            .expect("a new buffer is writable")
-            .set_duration(duration);
-        let _ = src.push_buffer(buffer);
-        // Nothing follows: an ended pad is left out of the mix (a live pad with no data would
-        // hold the mixer back).
-        let _ = src.end_of_stream();
+        let stop = Arc::new(AtomicBool::new(false));
+        feed(
+            src,
+            samples.to_vec(),
+            rate.unsigned_abs(),
+            n,
+            Arc::clone(&stop),
+        )?;
         Ok(Self {
             elements,
             mixer_pad,
+            stop,
         })
     }
 
     /// Stops the branch and gives its pad back to `mixer`.
     pub(crate) fn remove(self, shared: &Shared, mixer: &gst::Element) {
+        self.stop.store(true, Ordering::Release);
         for e in &self.elements {
             let _ = e.set_state(gst::State::Null);
         }
         let _ = shared.pipeline.remove_many(&self.elements);
         mixer.release_request_pad(&self.mixer_pad);
+    }
+}
+
+impl Drop for PromptInput {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// One packet's worth of prompt: what the feeder pushes at a time.
+const CHUNK: Duration = Duration::from_millis(20);
+
+/// Pushes `samples` (mono, `rate` Hz) into `src` from a thread of its own, 20 ms at a time in
+/// real time, as a live source would, then ends the stream; stops early when `stop` is set or
+/// the branch refuses data. Timestamps run back to back from the branch's running time when it
+/// starts; pacing keeps each chunk just ahead of the mixer (which waits 2 ptimes for it), so a
+/// late chunk costs 20 ms of the prompt, never the prompt.
+fn feed(
+    src: gst_app::AppSrc,
+    samples: Vec<i16>,
+    rate: u32,
+    n: u64,
+    stop: Arc<AtomicBool>,
+) -> Result<(), DownlinkError> {
+    let per_chunk = usize::try_from(rate / 50).unwrap_or(160).max(1);
+    std::thread::Builder::new()
+        .name(format!("dl-prompt-{n}"))
+        .spawn(move || {
+            // The branch's running time once it plays: the prompt starts there.
+            let Some(mut pts) = running_time(&src, &stop) else {
+                return;
+            };
+            let start = Instant::now();
+            for (i, piece) in samples.chunks(per_chunk).enumerate() {
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                let due = start + CHUNK * u32::try_from(i).unwrap_or(u32::MAX);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let bytes: Vec<u8> = piece.iter().flat_map(|s| s.to_le_bytes()).collect();
+                let mut buffer = gst::Buffer::from_mut_slice(bytes);
+                let nanos = u64::try_from(piece.len()).unwrap_or(u64::MAX) * 1_000_000_000
+                    / u64::from(rate.max(1));
+                let duration = gst::ClockTime::from_nseconds(nanos);
+                if let Some(buffer) = buffer.get_mut() {
+                    buffer.set_pts(pts);
+                    buffer.set_duration(duration);
+                }
+                pts += duration;
+                if src.push_buffer(buffer).is_err() {
+                    return;
+                }
+            }
+            // Nothing follows: an ended pad is left out of the mix (a live pad without data
+            // would hold the mixer back).
+            let _ = src.end_of_stream();
+        })
+        .map(drop)
+        .map_err(DownlinkError::build)
+}
+
+/// The running time of `src` once it has one (its pipeline plays), waiting up to a second;
+/// `None` when it never does or `stop` is set meanwhile.
+fn running_time(src: &gst_app::AppSrc, stop: &AtomicBool) -> Option<gst::ClockTime> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return None;
+        }
+        if let Some(now) = src.current_running_time() {
+            return Some(now);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
