@@ -3,8 +3,9 @@
 //! from the PCMU the node sends to the caller's audio port, captured by the test), types the
 //! demo meeting's long ID as RFC 4733 events (a pcap SIPp plays) or as SIP INFO, and lands in
 //! the conference in the same call: the simulator sees the gateway joined and its VP8 layers
-//! made from SIPp's H.264. A wrong ID is re-prompted and counted as a failed lookup; too many
-//! end the call with a BYE carrying a `Reason`.
+//! made from SIPp's H.264. A wrong ID (or silence) is re-prompted, a wrong ID counted as a
+//! failed lookup for break-in defence; too many failures end the call with a BYE carrying a
+//! `Reason`.
 
 mod common;
 
@@ -21,7 +22,7 @@ use tokio::sync::Mutex as AsyncMutex;
 /// One call at a time: each is a node, a conference and a SIPp run on a 2-core machine.
 static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
 
-/// Two receptions: the default one, and a strict one that gives up after two failures.
+/// Two receptions: the default one, and a strict one that waits 3 s for the first digit.
 const RECEPTIONS: &str = "\
 [[routing.virtual_receptions]]
 name = \"gmeet\"
@@ -32,7 +33,7 @@ lookup_domain = \"127.0.0.1\"
 name = \"strict\"
 alias = \"strict@127.0.0.1\"
 lookup_domain = \"127.0.0.1\"
-max_attempts = 2
+entry_timeout = \"3s\"
 ";
 
 /// The payload type SIPp's offer gives telephone-event.
@@ -493,7 +494,7 @@ async fn info_meeting_id_after_a_wrong_one_lands_in_the_conference() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn too_many_wrong_ids_end_the_call_with_a_reason() {
+async fn silence_and_wrong_ids_end_the_call_with_a_reason() {
     sipp::require_sipp();
     let _serial = SERIAL.lock().await;
     // Break-in defence blocks a source after more than one failed lookup: the two wrong IDs
@@ -501,9 +502,11 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
     let config = format!("{RECEPTIONS}\n[routing.break_in]\nmax_failures = 1\n");
     let demo = Demo::start(47_600, &config).await;
     let capture = Capture::start();
+    // Three failures (the default max_attempts): nothing for the entry timeout (3 s: the
+    // no-input prompt), then two IDs no rule takes.
     let entry = format!(
         "{}{}{}{}",
-        pause(1_000),
+        pause(4_500),
         info_presses("1#", 2),
         pause(1_000),
         info_presses("22#", 4)
@@ -512,9 +515,9 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
     let run = spawn_sipp(&demo, path, "strict", capture.port)
         .await
         .unwrap();
-    run.assert_success("two wrong IDs");
-    answered_at_once(&run, "two wrong IDs");
-    freed(&demo, "two wrong IDs").await;
+    run.assert_success("three failures");
+    answered_at_once(&run, "three failures");
+    freed(&demo, "three failures").await;
     let bye = run
         .received()
         .into_iter()
@@ -529,6 +532,21 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
         "{reason}"
     );
     assert!(capture.loud_packets() > 0, "the prompt was heard");
+    for (prompt, times) in [
+        ("enter_meeting_id", 1.0),
+        ("no_input", 1.0),
+        ("invalid_meeting_id", 1.0),
+    ] {
+        assert_eq!(
+            counter(
+                &demo,
+                &format!("tcn_reception_prompts_total{{prompt=\"{prompt}\"}}")
+            )
+            .await,
+            times,
+            "{prompt}"
+        );
+    }
     let counted = eventually(Duration::from_secs(5), || async {
         counter(
             &demo,
@@ -553,5 +571,5 @@ async fn too_many_wrong_ids_end_the_call_with_a_reason() {
         demo.gateways(None).await.is_empty(),
         "nothing joined the conference"
     );
-    println!("two wrong IDs: BYE with `{reason}`");
+    println!("silence and two wrong IDs: re-prompted twice, then BYE with `{reason}`");
 }
