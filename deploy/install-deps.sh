@@ -10,7 +10,8 @@ set -euo pipefail
 # sip-tester (SIPp) for the SIP end-to-end scenarios in node/tests/sipp/; baresip (with its
 # ffmpeg codecs for H.264) as a real VTC calling over UDP, TCP and TLS with SDES-SRTP;
 # chromium, driven by Node.js and playwright-core (meet-sim/tests/browser/), as a real WebRTC
-# client of meet-sim.
+# client of meet-sim; espeak-ng speaks the Virtual Reception's prompts
+# (node/assets/prompts/make-prompts.sh).
 PACKAGES=(
   pkg-config build-essential git ca-certificates curl
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
@@ -19,6 +20,7 @@ PACKAGES=(
   iproute2 util-linux
   sip-tester baresip-core baresip-ffmpeg
   chromium nodejs npm
+  espeak-ng
 )
 
 # Packages that count as present when their command is: a Node.js from elsewhere (e.g.

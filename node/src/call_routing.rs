@@ -75,18 +75,25 @@ fn lookup(
             Ok(lookup)
         }
         Err(refusal) => {
-            if refusal.is_lookup_failure()
-                && let Some(blocked) = lock(&shared.break_in).record_failure(request.source, now)
-            {
-                shared.metrics.count_break_in_block();
-                warn!(
-                    source = %request.source,
-                    block_for = ?blocked.until.saturating_duration_since(now),
-                    "break-in defence: blocking a source after repeated failed lookups"
-                );
+            if refusal.is_lookup_failure() {
+                record_lookup_failure(shared, request.source, now);
             }
             Err(count(shared, refusal))
         }
+    }
+}
+
+/// Counts a failed lookup from `source` toward break-in defence (a wrong alias, or a meeting
+/// ID entered in a Virtual Reception that names no conference), blocking the source when it
+/// has failed too often.
+pub(crate) fn record_lookup_failure(shared: &Shared, source: IpAddr, now: Instant) {
+    if let Some(blocked) = lock(&shared.break_in).record_failure(source, now) {
+        shared.metrics.count_break_in_block();
+        warn!(
+            source = %source,
+            block_for = ?blocked.until.saturating_duration_since(now),
+            "break-in defence: blocking a source after repeated failed lookups"
+        );
     }
 }
 

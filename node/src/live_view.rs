@@ -35,6 +35,8 @@ impl Default for CallerView {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
+    /// A call to a Virtual Reception, answered, asking the caller for the meeting ID.
+    Reception,
     /// A gateway call on its way into the conference (resolving the meeting, connecting).
     Connecting,
     /// A gateway call waiting in the conference's lobby for a host to admit it.
@@ -48,11 +50,18 @@ pub enum CallState {
 
 impl CallState {
     /// Every state, for pre-creating metric series.
-    pub const ALL: [Self; 4] = [Self::Connecting, Self::Lobby, Self::Joined, Self::Connected];
+    pub const ALL: [Self; 5] = [
+        Self::Reception,
+        Self::Connecting,
+        Self::Lobby,
+        Self::Joined,
+        Self::Connected,
+    ];
 
     /// The metric label and `/status` value.
     pub fn label(self) -> &'static str {
         match self {
+            Self::Reception => "reception",
             Self::Connecting => "connecting",
             Self::Lobby => "lobby",
             Self::Joined => "joined",

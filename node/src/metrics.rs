@@ -68,6 +68,7 @@ pub struct Metrics {
     break_in_blocks_total: prometheus::IntCounter,
     break_in_blocked_sources: IntGauge,
     routing_rules: IntGauge,
+    reception_prompts_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -177,6 +178,15 @@ impl Metrics {
         );
         for media in ["audio", "video"] {
             rtp_packets_received_total.with_label_values(&[media]);
+        }
+        let reception_prompts_total = counter_vec(
+            "tcn_reception_prompts_total",
+            "Spoken prompts played by Virtual Receptions, by prompt (the first ask, and each \
+             re-prompt after a wrong or missing meeting ID).",
+            &["prompt"],
+        );
+        for prompt in crate::call::prompts::names() {
+            reception_prompts_total.with_label_values(&[prompt]);
         }
         let gateway_call_endings_total = counter_vec(
             "tcn_gateway_call_endings_total",
@@ -444,6 +454,7 @@ impl Metrics {
             sip_parse_errors_total,
             rtp_packets_received_total,
             gateway_call_endings_total,
+            reception_prompts_total,
             keyframe_requests_total,
             srtp_errors_total,
             vtc,
@@ -535,6 +546,13 @@ impl Metrics {
     pub(crate) fn count_gateway_ending(&self, ending: &'static str) {
         self.gateway_call_endings_total
             .with_label_values(&[ending])
+            .inc();
+    }
+
+    /// Counts one prompt played by a Virtual Reception.
+    pub(crate) fn count_reception_prompt(&self, prompt: &str) {
+        self.reception_prompts_total
+            .with_label_values(&[prompt])
             .inc();
     }
 

@@ -4,6 +4,7 @@
 //! metrics (a closed set of labels).
 
 use meet::session::SessionOutcome;
+use routing::reception::DisconnectReason;
 use signaling::sip::dialog::Reason;
 use signaling::sip::message::StatusCode;
 
@@ -27,6 +28,8 @@ pub(crate) enum CallEnding {
     MediaFailed,
     /// The node is shutting down (drain timeout, or stop).
     Shutdown,
+    /// The Virtual Reception gave up on the caller (too many wrong or missing meeting IDs).
+    Reception(DisconnectReason),
 }
 
 /// What the SIP leg is told.
@@ -60,6 +63,11 @@ impl CallEnding {
             Self::CallerSilent => (408, sip(408, "No media from the room system")),
             // Q.850 16: normal call clearing.
             Self::Shutdown => (480, Reason::q850(16).with_text("Node shutting down")),
+            // The reception answered at once, so this is a BYE in practice.
+            Self::Reception(DisconnectReason::TooManyAttempts) => {
+                (404, sip(404, "Too many failed meeting ID attempts"))
+            }
+            Self::Reception(_) => (404, sip(404, "Virtual Reception ended the call")),
         };
         if answered {
             LegEnding::Bye { reason }
@@ -75,6 +83,7 @@ impl CallEnding {
             Self::CallerHungUp | Self::Shutdown => CallOutcome::Completed,
             Self::Meet(outcome) if answered && outcome.is_normal_end() => CallOutcome::Completed,
             Self::Meet(_) if !answered => CallOutcome::Rejected,
+            Self::Reception(_) => CallOutcome::Rejected,
             Self::Meet(_) | Self::CallerLost | Self::CallerSilent | Self::MediaFailed => {
                 CallOutcome::Failed
             }
@@ -91,6 +100,8 @@ impl CallEnding {
             Self::Meet(outcome) => outcome.label(),
             Self::MediaFailed => "media_failed",
             Self::Shutdown => "shutdown",
+            Self::Reception(DisconnectReason::TooManyAttempts) => "reception_too_many_attempts",
+            Self::Reception(_) => "reception_ended",
         }
     }
 }
@@ -141,5 +152,13 @@ mod tests {
                 == "SIP;cause=408;text=\"No media from the room system\""
         ));
         assert_eq!(CallEnding::CallerSilent.outcome(true), CallOutcome::Failed);
+        let reception = CallEnding::Reception(DisconnectReason::TooManyAttempts);
+        assert!(matches!(
+            reception.leg(true),
+            LegEnding::Bye { reason } if reason.cause == Some(404)
+                && reason.to_string().contains("Too many failed meeting ID attempts")
+        ));
+        assert_eq!(reception.outcome(true), CallOutcome::Rejected);
+        assert_eq!(reception.label(), "reception_too_many_attempts");
     }
 }

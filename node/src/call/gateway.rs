@@ -202,6 +202,23 @@ impl GatewayCall {
         self
     }
 
+    /// A call that a Virtual Reception has already answered (same dialog, same ports) and
+    /// whose conference it has resolved: it starts by building the offer; the room system is
+    /// not rung nor answered again, and endings are BYEs.
+    pub(crate) fn answered(
+        settings: SessionSettings,
+        conference: ConferenceRef,
+        now: Instant,
+    ) -> Self {
+        let mut call = Self::new(settings, now);
+        call.answered = true;
+        call.conference = Some(conference.clone());
+        call.stage = Stage::Offering(conference);
+        call.outputs.clear();
+        call.outputs.push_back(CallOutput::CreateOffer);
+        call
+    }
+
     /// Whether the call is over.
     pub(crate) fn is_ended(&self) -> bool {
         matches!(self.stage, Stage::Ended)
@@ -396,17 +413,21 @@ impl GatewayCall {
                 break;
             }
             match event {
-                SessionEvent::Waiting if self.ending.is_none() => match self.lobby {
-                    LobbyMode::Ring => self.outputs.push_back(CallOutput::Leg(LegCommand::Ring)),
-                    LobbyMode::Slate if !self.answered => {
-                        self.answered = true;
+                SessionEvent::Waiting if self.ending.is_none() => {
+                    if self.answered || matches!(self.lobby, LobbyMode::Slate) {
+                        // Answered already (by a Virtual Reception) or answered now: the
+                        // slate says why nothing else shows yet.
                         self.lobby_slate = true;
                         self.outputs
                             .push_back(CallOutput::Slate(LOBBY_SLATE_TEXT.to_owned()));
-                        self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
+                        if !self.answered {
+                            self.answered = true;
+                            self.outputs.push_back(CallOutput::Leg(LegCommand::Accept));
+                        }
+                    } else {
+                        self.outputs.push_back(CallOutput::Leg(LegCommand::Ring));
                     }
-                    LobbyMode::Slate => {}
-                },
+                }
                 SessionEvent::Joined if self.ending.is_none() => {
                     if !self.answered {
                         self.answered = true;

@@ -577,3 +577,51 @@ fn a_silent_meet_ends_the_call_as_unavailable() {
         ))
     );
 }
+
+#[test]
+fn a_call_a_reception_answered_is_not_rung_nor_answered_again_and_ends_with_a_bye() {
+    let now = Instant::now();
+    let mut call = GatewayCall::answered(SessionSettings::default(), conference(), now);
+    // The reception resolved the conference already.
+    assert!(matches!(
+        outputs(&mut call).as_slice(),
+        [CallOutput::CreateOffer]
+    ));
+    call.on_offer(Ok("v=0 offer".to_owned()), now);
+    outputs(&mut call);
+    call.on_connected(
+        Ok(ConnectOutcome {
+            answer: "v=0 answer".to_owned(),
+            trace_id: None,
+            participant_id: Some(5),
+        }),
+        now,
+    );
+    outputs(&mut call);
+    call.on_channels_open(now);
+    outputs(&mut call);
+    call.on_data(DataChannel::SessionControl, WAITING, now);
+    let out = outputs(&mut call);
+    assert_eq!(legs(&out), []);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, CallOutput::Slate(text) if text == LOBBY_SLATE_TEXT)),
+        "answered already, the lobby shows as a slate: {out:?}"
+    );
+    call.on_data(DataChannel::SessionControl, JOINED, now);
+    assert_eq!(legs(&outputs(&mut call)), []);
+    // Meet ends it: a BYE (with the session's Reason), never a final response.
+    call.on_data(
+        DataChannel::SessionControl,
+        &disconnected("REASON_CONFERENCE_ENDED"),
+        now,
+    );
+    let out = outputs(&mut call);
+    assert!(
+        matches!(
+            legs(&out).as_slice(),
+            [LegCommand::End(LegEnding::Bye { .. })]
+        ),
+        "{out:?}"
+    );
+}

@@ -28,8 +28,10 @@ use tracing::{Instrument, debug, info, info_span, warn};
 use super::chat::ChatGate;
 use super::figures;
 use super::gateway::{CallOutput, GatewayCall, LegCommand};
+use super::reception::{self, ReceptionPlan};
 use super::vtc_media::{VtcMedia, VtcStreamPlan};
 use crate::calls::{CallDetail, CallLicence};
+use crate::live_view::MeetLegView;
 use crate::media_ports::PortPair;
 use crate::metrics::Metrics;
 use crate::sip::LegEvent;
@@ -41,9 +43,8 @@ pub(crate) type LegCommands = mpsc::UnboundedSender<(String, LegCommand)>;
 pub(crate) struct CallPlan {
     /// The caller's Call-ID (the key of its SIP leg).
     pub(crate) call_id: String,
-    pub(crate) dial: DialString,
+    pub(crate) dialled: Dialled,
     pub(crate) join: JoinInfo,
-    pub(crate) connector: Arc<dyn MeetConnector>,
     pub(crate) settings: SessionSettings,
     pub(crate) licence: CallLicence,
     pub(crate) detail: Arc<CallDetail>,
@@ -80,6 +81,18 @@ pub(crate) struct Liveness {
 /// that vanished is noticed well within a second of its timeout.
 const LIVENESS_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// What the caller dialled.
+pub(crate) enum Dialled {
+    /// A meeting: resolve and connect it.
+    Meet {
+        dial: DialString,
+        connector: Arc<dyn MeetConnector>,
+    },
+    /// A Virtual Reception: answer, ask for the meeting ID, then connect that meeting
+    /// ([`super::reception`]).
+    Reception(Box<ReceptionPlan>),
+}
+
 /// Counts a call's media plane in `tcn_media_graphs_active` for as long as it lives (a
 /// guard, so that every ending path, a panic included, takes it out again).
 struct GraphGauge(Metrics);
@@ -102,20 +115,27 @@ struct Media {
     leg: MeetLeg,
     events: std_mpsc::Receiver<MediaEvent>,
     downlink: Arc<Downlink>,
-    downlink_events: std_mpsc::Receiver<DownlinkEvent>,
+    /// `None` when the downlink was already running (a reception started it).
+    downlink_events: Option<std_mpsc::Receiver<DownlinkEvent>>,
     offer: String,
 }
 
-/// Builds the Meet leg (with its uplink) and the downlink, joins them (what Meet sends goes to
-/// the downlink), and makes the offer. Blocks: run it off the runtime.
+/// Builds the Meet leg (with its uplink) and the downlink (unless one runs already), joins them
+/// (what Meet sends goes to the downlink), and makes the offer. Blocks: run it off the runtime.
 fn build_media(
     meet_spec: &MeetLegSpec,
     uplink_spec: &UplinkSpec,
     downlink_spec: DownlinkSpec,
+    running: Option<Arc<Downlink>>,
 ) -> Result<Media, String> {
     let (leg, events) = MeetLeg::new(meet_spec, uplink_spec).map_err(|e| e.to_string())?;
-    let (downlink, downlink_events) = Downlink::start(downlink_spec).map_err(|e| e.to_string())?;
-    let downlink = Arc::new(downlink);
+    let (downlink, downlink_events) = match running {
+        Some(downlink) => (downlink, None),
+        None => {
+            let (downlink, events) = Downlink::start(downlink_spec).map_err(|e| e.to_string())?;
+            (Arc::new(downlink), Some(events))
+        }
+    };
     let to_downlink = Arc::clone(&downlink);
     leg.on_receive(Arc::new(move |kind, packet| {
         let Some(ssrc) = packet
@@ -156,9 +176,8 @@ pub(crate) async fn run(plan: CallPlan, leg_events: mpsc::UnboundedReceiver<LegE
 async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEvent>) {
     let CallPlan {
         call_id,
-        dial,
+        dialled,
         join,
-        connector,
         settings,
         mut licence,
         detail,
@@ -174,10 +193,61 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         lobby,
         chat,
     } = plan;
-    let mut call = GatewayCall::new(settings, Instant::now()).with_lobby(lobby);
-    let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let (media_tx, mut media_events) = mpsc::unbounded_channel::<MediaEvent>();
     let mut vtc_plans = Some(vtc);
+    // A reception answers first and asks for the meeting ID; its media carries on.
+    let (dial, connector, mut received) = match dialled {
+        Dialled::Meet { dial, connector } => (Some(dial), connector, None),
+        Dialled::Reception(reception) => {
+            detail.set_state(crate::live_view::CallState::Reception);
+            let stage = reception::Stage {
+                call_id: &call_id,
+                commands: &commands,
+                leg_events: &mut leg_events,
+                media_tx: media_tx.clone(),
+                media_events: &mut media_events,
+                licence: &mut licence,
+                detail: &detail,
+                metrics: &metrics,
+                local_ip,
+            };
+            let plans = vtc_plans.take().unwrap_or_default();
+            match reception::run(*reception, stage, plans, downlink_spec.clone()).await {
+                reception::Entered::Routed {
+                    conference,
+                    connector,
+                    media,
+                } => (None, connector, Some((conference, media))),
+                reception::Entered::Ended { ending, answered } => {
+                    metrics.count_gateway_ending(ending.label());
+                    licence.finish(ending.outcome(answered));
+                    return;
+                }
+            }
+        }
+    };
+    // A reception's call comes answered, its conference resolved: the leg into Meet is now
+    // that meeting (its code, as the caller typed its ID).
+    if let Some((conference, _)) = &received {
+        detail.set_meet_leg(MeetLegView {
+            alias: conference
+                .meeting_code
+                .clone()
+                .unwrap_or_else(|| conference.space.clone()),
+            ..MeetLegView::default()
+        });
+    }
+    let (mut call, mut received) = match received.take() {
+        Some((conference, media)) => (
+            GatewayCall::answered(settings, conference, Instant::now()).with_lobby(lobby),
+            Some(media),
+        ),
+        None => (
+            GatewayCall::new(settings, Instant::now()).with_lobby(lobby),
+            None,
+        ),
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel::<Done>();
     let mut leg: Option<Arc<MeetLeg>> = None;
     let mut downlink: Option<Arc<Downlink>> = None;
     let mut graph_gauge: Option<GraphGauge> = None;
@@ -202,8 +272,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
         while let Some(output) = call.poll_output() {
             match output {
                 CallOutput::Resolve => {
-                    let (connector, dial, done) =
-                        (Arc::clone(&connector), dial.clone(), done_tx.clone());
+                    let Some(dial) = dial.clone() else {
+                        continue;
+                    };
+                    let (connector, done) = (Arc::clone(&connector), done_tx.clone());
                     tokio::spawn(async move {
                         let _ = done.send(Done::Resolved(connector.resolve(&dial).await));
                     });
@@ -215,9 +287,10 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                         downlink_spec.clone(),
                         done_tx.clone(),
                     );
+                    let running = received.as_ref().map(|r| Arc::clone(&r.downlink));
                     // Building the pipelines and gathering ICE block: off the runtime.
                     tokio::task::spawn_blocking(move || {
-                        let built = build_media(&meet_spec, &uplink_spec, downlink_spec);
+                        let built = build_media(&meet_spec, &uplink_spec, downlink_spec, running);
                         let _ = done.send(Done::Media(built));
                     });
                 }
@@ -286,11 +359,13 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                 }
                 CallOutput::CloseMedia => {
                     _vtc_media = None;
+                    // A reception's media not yet handed to the Meet leg ends here too.
+                    let early = received.take().map(|r| r.downlink);
                     // Stopping the pipelines joins their threads: off the runtime.
                     let (leg, downlink, gauge) = (leg.take(), downlink.take(), graph_gauge.take());
                     tokio::task::spawn_blocking(move || {
                         drop(leg);
-                        if let Some(downlink) = downlink {
+                        for downlink in [downlink, early].into_iter().flatten() {
                             downlink.stop();
                         }
                         // A call's pipelines free tens of megabytes: give them back.
@@ -325,9 +400,27 @@ async fn run_inner(plan: CallPlan, mut leg_events: mpsc::UnboundedReceiver<LegEv
                     let built = Arc::new(built);
                     graph_gauge = Some(GraphGauge::new(&metrics));
                     forward_events(events, media_tx.clone());
+                    if let Some(reception::ReceptionMedia { vtc, slot, .. }) = received.take() {
+                        // The room system's media, bound since the reception, now feeds Meet.
+                        slot.fill(&built);
+                        if let Some(video) = vtc.handles.get(1).cloned() {
+                            built.input().on_keyframe_request(move || video.request_keyframe());
+                        }
+                        _vtc_media = Some(vtc);
+                        leg = Some(built);
+                        downlink = Some(down);
+                        call.on_offer(Ok(offer), Instant::now());
+                        continue;
+                    }
+                    let Some(downlink_events) = downlink_events else {
+                        call.on_offer(Err("no downlink events".to_owned()), Instant::now());
+                        continue;
+                    };
                     match start_vtc_media(local_ip, vtc_plans.take(), &built, &down, &detail, &metrics) {
                         Ok(vtc) => {
-                            send_downlink(downlink_events, &vtc, Arc::downgrade(&built), media_tx.clone());
+                            let slot = Arc::new(reception::LegSlot::default());
+                            slot.fill(&built);
+                            send_downlink(downlink_events, &vtc, slot, media_tx.clone());
                             _vtc_media = Some(vtc);
                             leg = Some(built);
                             downlink = Some(down);
@@ -450,10 +543,10 @@ fn forward_events(events: std_mpsc::Receiver<MediaEvent>, to: mpsc::UnboundedSen
 /// Sends what the downlink makes to the room system, from a thread of its own (the downlink
 /// reports on a std channel), and passes its keyframe wishes (a new decoder, loss on a Meet
 /// stream) on to Meet as a PLI on that stream only; a failed downlink ends the call.
-fn send_downlink(
+pub(crate) fn send_downlink(
     events: std_mpsc::Receiver<DownlinkEvent>,
     vtc: &VtcMedia,
-    leg: std::sync::Weak<MeetLeg>,
+    leg: Arc<reception::LegSlot>,
     task: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let (audio, video) = (vtc.senders[0].clone(), vtc.senders[1].clone());
@@ -473,7 +566,7 @@ fn send_downlink(
                     }
                     DownlinkEvent::KeyframeWanted { ssrc } => {
                         let sent = leg
-                            .upgrade()
+                            .leg()
                             .is_some_and(|leg| leg.request_keyframe_from_meet(ssrc));
                         debug!(ssrc, sent, "keyframe asked of Meet");
                     }

@@ -36,7 +36,26 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     config.meet.validate()?;
     crate::meet_gateway::GatewayCredential::load(&config.meet)?;
     check_credentials(config)?;
+    check_reception_prompts(config)?;
     compile_routing(config).map(drop)
+}
+
+/// A Virtual Reception's `prompt` must name a prompt the node ships (`node/assets/prompts/`).
+fn check_reception_prompts(config: &Config) -> Result<(), ConfigError> {
+    for reception in &config.routing.virtual_receptions {
+        if crate::call::prompts::get(&reception.prompt).is_none() {
+            let known: Vec<&str> = crate::call::prompts::names().collect();
+            return Err(ConfigError::invalid(
+                format!("routing.virtual_receptions[{}].prompt", reception.name),
+                format!(
+                    "`{}` is not a prompt the node ships; write one of {}",
+                    reception.prompt,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compiles `[routing]` against the configured access tokens. Routing's errors name the rule

@@ -18,6 +18,7 @@ use meet::connector::{CallerProtocol, DialString, JoinInfo};
 use meet::session::SessionSettings;
 use pipelines::downlink::DownlinkSpec;
 use pipelines::{MeetLegSpec, PortRange, UplinkSpec};
+use routing::reception::VirtualReceptionConfig;
 use signaling::sdp::{
     AudioCodec, CryptoPolicy, Endpoint, NegotiatedMedia, SessionDescription, VideoCodec,
 };
@@ -33,6 +34,7 @@ use super::peer::SipPeer;
 use super::responses::{refused, sdp_offer, status};
 use super::sdp_answer::{crypto_policy, endpoint, negotiate};
 use crate::call::chat::ChatGate;
+use crate::call::reception::ReceptionPlan;
 use crate::call::stream_keys::StreamKeys;
 use crate::call::task::{self, CallPlan, LegCommands, Liveness};
 use crate::call::vtc_media::VtcStreamPlan;
@@ -138,10 +140,36 @@ pub(crate) struct NewMeetCall<'a> {
     pub(crate) address: IpAddr,
     /// Our Contact.
     pub(crate) contact: NameAddr,
-    /// The alias after the rule's `replace`: the meeting ID.
-    pub(crate) alias: &'a str,
-    /// The rule's access token.
-    pub(crate) access_token: &'a str,
+    /// What the caller dialled.
+    pub(crate) target: Dialled<'a>,
+}
+
+/// What a call into Meet dialled.
+pub(crate) enum Dialled<'a> {
+    /// A meeting, through a routing rule.
+    Meet {
+        /// The alias after the rule's `replace`: the meeting ID.
+        alias: &'a str,
+        /// The rule's access token.
+        access_token: &'a str,
+    },
+    /// A Virtual Reception, which asks for the meeting ID first ([`crate::call::reception`]).
+    Reception {
+        config: VirtualReceptionConfig,
+        /// Whether the caller is registered to this node (for the reception's lookup).
+        registered: bool,
+    },
+}
+
+/// The user part of a routed alias (`sip:123@host` → `123`), which the connector's dial
+/// string parses.
+pub(crate) fn dial_user(alias: &str) -> &str {
+    alias
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("sip:")
+        .trim_start_matches("sips:")
 }
 
 /// Starts a call into Meet: the call to file (its leg unanswered; the task rings or answers
@@ -159,26 +187,41 @@ pub(crate) fn start(
         new.peer,
         LegConfig::new(shared, new.contact, new.address),
     )?;
-    let connector = shared
-        .meet_connectors
-        .get(new.access_token)
-        .ok_or_else(|| {
-            request
-                .response(status(503))
-                .with_reason("Service Unavailable - no Meet connector for this access token")
-        })?;
-    let user = new
-        .alias
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("sip:")
-        .trim_start_matches("sips:");
-    let dial = DialString::parse(user, connector.profile()).map_err(|e| {
-        request
-            .response(status(404))
-            .with_reason(format!("Not Found - not a meeting ID: {e}"))
-    })?;
+    // The alias of the leg into Meet in the Live View: the meeting ID dialled (a reception's
+    // own alias until the caller has typed one).
+    let leg_alias = match &new.target {
+        Dialled::Meet { alias, .. } => dial_user(alias).to_owned(),
+        Dialled::Reception { config, .. } => config.alias.clone(),
+    };
+    let dialled = match new.target {
+        Dialled::Meet {
+            alias,
+            access_token,
+        } => {
+            let connector = shared.meet_connectors.get(access_token).ok_or_else(|| {
+                request
+                    .response(status(503))
+                    .with_reason("Service Unavailable - no Meet connector for this access token")
+            })?;
+            let dial = DialString::parse(dial_user(alias), connector.profile()).map_err(|e| {
+                request
+                    .response(status(404))
+                    .with_reason(format!("Not Found - not a meeting ID: {e}"))
+            })?;
+            info!(dial = ?dial, token = access_token, "call into Meet");
+            task::Dialled::Meet { dial, connector }
+        }
+        Dialled::Reception { config, registered } => {
+            info!(reception = %config.name, "call to a Virtual Reception");
+            task::Dialled::Reception(Box::new(ReceptionPlan {
+                shared: Arc::clone(shared),
+                config,
+                source: new.peer.remote.ip(),
+                registered,
+                telephone_event: None,
+            }))
+        }
+    };
     let offer = sdp_offer(request)?;
     let ports = &shared.media_ports;
     let (Ok(audio), Ok(video), Ok(ice)) = (ports.allocate(), ports.allocate(), ports.allocate())
@@ -218,7 +261,7 @@ pub(crate) fn start(
         state: Mutex::new(CallState::Connecting),
         // The leg into Meet is a participant whose alias is the meeting ID dialled.
         meet_leg: Mutex::new(Some(MeetLegView {
-            alias: user.to_owned(),
+            alias: leg_alias,
             ..MeetLegView::default()
         })),
         streams: vtc
@@ -251,20 +294,28 @@ pub(crate) fn start(
         max: ice.rtcp(),
     });
     meet_spec.local_addresses = vec![new.address];
-    info!(call = licence.id(), dial = ?dial, token = new.access_token, "call into Meet");
+    info!(call = licence.id(), "gateway call admitted");
+    let mut dialled = dialled;
+    if let task::Dialled::Reception(reception) = &mut dialled {
+        reception.telephone_event = negotiated.audio.as_ref().and_then(|audio| {
+            audio
+                .format
+                .telephone_event
+                .map(|pt| (pt, audio.format.clock_rate))
+        });
+    }
     let (events, leg_events) = mpsc::unbounded_channel();
     let settings = SessionSettings::default();
     let chat = Arc::new(ChatGate::new(settings.chat_max_chars));
     let plan = CallPlan {
         call_id,
-        dial,
+        dialled,
         join: JoinInfo {
             display_name,
             caller_uri,
             protocol: CallerProtocol::Sip,
             call_id: request.call_id().unwrap_or_default().to_owned(),
         },
-        connector,
         settings,
         licence,
         detail,

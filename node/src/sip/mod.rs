@@ -42,6 +42,7 @@ mod transport;
 mod uas;
 
 pub(crate) use leg::{LegEnd, LegEvent};
+pub(crate) use meet_far_end::dial_user;
 pub(crate) use stack::serve;
 pub(crate) use test_call::{MediaTasks, is_rtp_version_2, srtp_refused};
 pub(crate) use transport::{Listeners, SipBound};

@@ -1,11 +1,12 @@
 //! The transaction user: what the node answers to each request.
 //!
 //! OPTIONS (load-balancer probes), REGISTER (the registrar, with digest), and INVITE through
-//! admission and routing; a target the node cannot serve yet (a Virtual Reception, a SIP
-//! target by DNS name) is answered 480. Calls to the test aliases, to SIP targets and into Meet,
-//! and their in-dialog requests, go to the [`CallTable`], and so does a MESSAGE outside any
-//! dialog (pager mode) from a caller in a call into Meet: its chat. Refusals use the one
-//! mapping in `crate::refusal`.
+//! admission and routing; a target the node cannot serve yet (a SIP target by DNS name) is
+//! answered 480. Calls to the test aliases, to SIP targets, into Meet and to a Virtual
+//! Reception (a call into Meet that asks for the meeting ID first), and their in-dialog
+//! requests, go to the [`CallTable`], and so does a MESSAGE outside any dialog (pager mode)
+//! from a caller in a call into Meet: its chat. Refusals use the one mapping in
+//! `crate::refusal`.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::bridge::{self, NewBridge};
 use super::call_table::CallTable;
-use super::meet_far_end::{self, NewMeetCall};
+use super::meet_far_end::{self, Dialled, NewMeetCall};
 use super::peer::{SipPeer, Transport};
 use super::responses::{
     ACCEPT, ALLOW, SUPPORTED, cancelled_invite_response, refused, respond, status,
@@ -380,8 +381,36 @@ impl Uas {
                 peer,
                 address,
                 contact: self.contact(address, peer.transport),
-                alias: &decision.alias,
-                access_token,
+                target: Dialled::Meet {
+                    alias: &decision.alias,
+                    access_token,
+                },
+            };
+            return match meet_far_end::start(&self.shared, new, &self.commands) {
+                Ok(call) => {
+                    self.calls.insert(call_id, call, Vec::new(), layer, now);
+                    None
+                }
+                Err(response) => Some(Err(response)),
+            };
+        }
+        if let Outcome::Reception { name } = &lookup.outcome
+            && let Some(config) = self.shared.router().reception(name).cloned()
+        {
+            // Answered at once on the gateway call's media; the meeting ID comes by DTMF.
+            let Some(address) = self.media_address(request, peer) else {
+                return Some(Err(request.response(status(500))));
+            };
+            let new = NewMeetCall {
+                tx,
+                request,
+                peer,
+                address,
+                contact: self.contact(address, peer.transport),
+                target: Dialled::Reception {
+                    config,
+                    registered: route.registered,
+                },
             };
             return match meet_far_end::start(&self.shared, new, &self.commands) {
                 Ok(call) => {

@@ -551,7 +551,7 @@ fn split_rfc4571(mut bytes: &[u8]) -> Vec<Vec<u8>> {
 /// A libpcap file (link type Ethernet) holding each RTP packet as a UDP datagram from
 /// 127.0.0.1:30000 to 127.0.0.1:40000. Capture times follow the RTP timestamps (`clock_rate`
 /// Hz), with packets of one frame 100 µs apart, so SIPp replays the stream in real time.
-fn pcap_from_rtp(packets: &[Vec<u8>], clock_rate: u32) -> Vec<u8> {
+pub fn pcap_from_rtp(packets: &[Vec<u8>], clock_rate: u32) -> Vec<u8> {
     const START_S: u64 = 1_700_000_000;
     let mut out = Vec::with_capacity(24 + packets.iter().map(|p| p.len() + 58).sum::<usize>());
     // Global header: magic, version 2.4, GMT offset, accuracy, snap length, Ethernet.

@@ -19,6 +19,7 @@ use crate::downlink::DownlinkEvent;
 use crate::downlink::audio_out;
 use crate::downlink::error::DownlinkError;
 use crate::downlink::graph::{AUDIO_IN, Shared, add_chain, make, rtp_input};
+use crate::downlink::prompt::PromptInput;
 use crate::downlink::rtp::RtpPacket;
 use crate::downlink::spec::DownlinkSpec;
 
@@ -39,6 +40,9 @@ pub(crate) struct AudioInputs {
     rate: i32,
     mixer: gst::Element,
     inputs: HashMap<u32, Input>,
+    /// The prompt playing (or played last), and how many were started.
+    prompt: Option<PromptInput>,
+    prompts: u64,
 }
 
 /// Mono S16 at `rate`: what every input is converted to and the encoder takes.
@@ -103,6 +107,8 @@ impl AudioInputs {
             rate,
             mixer,
             inputs: HashMap::new(),
+            prompt: None,
+            prompts: 0,
         })
     }
 
@@ -125,6 +131,22 @@ impl AudioInputs {
         let _ = self.inputs[&ssrc]
             .src
             .push_buffer(gst::Buffer::from_slice(packet.to_vec()));
+        Ok(())
+    }
+
+    /// Plays `samples` (mono PCM at `rate` Hz) into the mix, replacing the prompt playing
+    /// ([`crate::downlink::prompt`]).
+    pub(crate) fn play_prompt(&mut self, samples: &[i16], rate: u32) -> Result<(), DownlinkError> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(DownlinkError::Ended);
+        };
+        if let Some(old) = self.prompt.take() {
+            old.remove(&shared, &self.mixer);
+        }
+        self.prompts += 1;
+        let prompt =
+            PromptInput::play(&shared, &self.mixer, self.rate, self.prompts, samples, rate)?;
+        self.prompt = Some(prompt);
         Ok(())
     }
 

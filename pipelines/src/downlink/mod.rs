@@ -54,6 +54,7 @@ pub mod error;
 mod graph;
 mod idr;
 pub mod keyframe;
+mod prompt;
 mod receive;
 pub mod rtp;
 pub mod spec;
@@ -196,6 +197,32 @@ impl Downlink {
         self.shared.check_running()?;
         self.shared.stats.received(ssrc, false, packet);
         lock(&self.audio_in).push(ssrc, packet)
+    }
+
+    /// Plays a spoken prompt to the room system: `samples` are mono 16-bit PCM at `rate` Hz
+    /// (8 to 48 kHz), resampled and mixed into the audio output, so they leave in the room
+    /// system's codec. A new prompt replaces the one playing. Fails only when the graph has
+    /// ended (or for a rate outside 8 to 48 kHz).
+    pub fn play_prompt(&self, samples: &[i16], rate: u32) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        lock(&self.audio_in).play_prompt(samples, rate)
+    }
+
+    /// Shows `text` as a full-frame slate on the canvas background (a Virtual Reception's
+    /// "Enter the meeting ID"), in place of whatever was shown; the next
+    /// [`assign_sources`](Self::assign_sources) replaces it. One line, cut with "..." when it
+    /// does not fit.
+    pub fn show_message(&self, text: &str) -> Result<(), DownlinkError> {
+        self.shared.check_running()?;
+        let mut plan = Plan::waiting();
+        plan.tiles[kernels::layout::MAIN_TILE] = TileContent::Slate(kernels::slate::Slate {
+            background: kernels::canvas::DEFAULT_BACKGROUND,
+            text: text.trim().to_owned(),
+        });
+        lock(&self.video_in).assign(&plan.ssrcs());
+        self.compose_tx
+            .send(ComposeMsg::Assign(Box::new(plan)))
+            .map_err(|_| DownlinkError::Ended)
     }
 
     /// An already-decoded picture for tile `tile` (0 main, 1..=7 thumbnails), drawn like a
