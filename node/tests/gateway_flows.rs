@@ -21,7 +21,6 @@ use kernels::slate::Slate;
 use node::demo::vtc::Vtc;
 use pipelines::peers::Pattern;
 use serde_json::{Value, json};
-use signaling::sip::message::Response;
 
 /// The id of the demo organisation's interop token.
 async fn demo_token_id(demo: &Demo) -> u64 {
