@@ -23,15 +23,15 @@ use common::{eventually, metric};
 use serde_json::json;
 use signaling::sip::message::Response;
 
-/// Dials the demo meeting and confirms the call (200, ACK); returns the 200.
-async fn connected(demo: &Demo, caller: &Caller) -> Response {
-    caller.invite(demo.sip, &demo.long_id).await;
+/// Dials `long_id` on the node at `sip` and confirms the call (200, ACK); returns the 200.
+async fn connected(sip: std::net::SocketAddr, long_id: &str, caller: &Caller) -> Response {
+    caller.invite(sip, long_id).await;
     let ok = caller
         .response(Duration::from_secs(20))
         .await
         .expect("a final response");
     assert_eq!(ok.status.code(), 200, "{ok:?}");
-    caller.ack(demo.sip, &ok, &demo.long_id).await;
+    caller.ack(sip, &ok, long_id).await;
     ok
 }
 
@@ -54,7 +54,7 @@ async fn freed(demo: &Demo, ending: &str) -> bool {
 async fn meet_unreachable_mid_call_sends_a_bye_within_5_s() {
     let demo = Demo::start(24_000, "").await;
     let caller = Caller::new("meet-gone-1").await;
-    let _ok = connected(&demo, &caller).await;
+    let _ok = connected(demo.sip, &demo.long_id, &caller).await;
 
     let (status, body) = demo
         .sim_post("/sim/faults", json!({"blackholeMedia": true}))
@@ -181,13 +181,7 @@ async fn meet_sim_shut_down_mid_call_sends_a_bye_within_5_s() {
     let own = node_with_its_own_sim(24_400, "").await;
     let (sip, admin, long_id) = (own.sip, own.admin, own.long_id.clone());
     let caller = Caller::new("sim-killed-1").await;
-    caller.invite(sip, &long_id).await;
-    let ok = caller
-        .response(Duration::from_secs(20))
-        .await
-        .expect("a final response");
-    assert_eq!(ok.status.code(), 200, "{ok:?}");
-    caller.ack(sip, &ok, &long_id).await;
+    connected(sip, &long_id, &caller).await;
 
     own.sim.shutdown().await.unwrap();
     let killed = Instant::now();
@@ -253,7 +247,7 @@ async fn a_silent_room_system_is_ended_and_the_gateway_leaves() {
     })
     .await;
     let caller = Caller::new("silent-1").await;
-    let ok = connected(&demo, &caller).await;
+    let ok = connected(demo.sip, &demo.long_id, &caller).await;
     let audio = media_port(&ok.body, "audio").expect("an audio port in the answer");
 
     // PCMU at 50 packets a second for 4 s: twice the timeout, and the call stays up.
@@ -307,13 +301,7 @@ async fn a_drain_lets_one_gateway_call_finish_and_ends_the_other_with_a_reason()
     let mut callers = Vec::new();
     for id in ["drain-1", "drain-2"] {
         let caller = Caller::new(id).await;
-        caller.invite(own.sip, &own.long_id).await;
-        let ok = caller
-            .response(Duration::from_secs(20))
-            .await
-            .expect("a final response");
-        assert_eq!(ok.status.code(), 200, "{ok:?}");
-        caller.ack(own.sip, &ok, &own.long_id).await;
+        let ok = connected(own.sip, &own.long_id, &caller).await;
         callers.push((caller, ok.to().unwrap().tag().unwrap().to_owned()));
     }
     assert_eq!(gateways_present(&own), 2);
